@@ -1,0 +1,145 @@
+"""The `feeds` command line (SPEC section 6)."""
+
+import logging
+import sys
+from collections.abc import Callable
+
+import click
+from tqdm import tqdm
+
+from feeds.errors import FeedsError
+from feeds.ingest import Ingester, SourceReport, parse_bytes
+from feeds.settings import Settings, load_settings
+from feeds.sources import expand, read_file
+from feeds.store import Store
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(dict)["settings"]
+
+
+def _store(ctx: click.Context) -> Store:
+    obj = ctx.ensure_object(dict)
+    if "store" not in obj:
+        obj["store"] = Store(_settings(ctx).database_url)
+        ctx.call_on_close(obj["store"].close)
+    return obj["store"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Atom, RSS and JSON feeds of Kazakhstan's government news, from scraper dumps."""
+    try:
+        settings = load_settings()
+    except FeedsError as exc:
+        raise click.ClickException(str(exc)) from None
+    ctx.ensure_object(dict)["settings"] = settings
+    # One-shot commands print their own report; the service commands log at LOG_LEVEL.
+    service = ctx.invoked_subcommand in {"serve", "schedule"}
+    logging.basicConfig(
+        level=settings.log_level.upper() if service else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("alembic", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if service else logging.ERROR)
+
+
+def _progress_bar(name: str, total: int) -> Callable[[int], None]:
+    # tqdm's delay shows the bar only when the ingest takes more than a moment,
+    # and disable=None hides it when stderr is not a terminal.
+    bar = tqdm(total=total, desc=name, unit="items", delay=0.5, disable=None, leave=False)
+
+    def advance(count: int) -> None:
+        bar.update(count)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+def _print_report(report: SourceReport) -> None:
+    if report.error:
+        click.echo(f"{report.source}: NOT READ: {report.error}", err=True)
+        return
+    if report.skipped:
+        click.echo(f"{report.source}: unchanged since the last ingest, skipped")
+        return
+    c = report.counts
+    click.echo(
+        f"{report.source}: {c.found} items found, {c.new} new, {c.updated} updated, "
+        f"{c.unchanged} unchanged, {len(report.problems)} problems"
+    )
+    for problem in report.problems:
+        click.echo(f"  {problem}")
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.pass_context
+def ingest(ctx: click.Context, sources: tuple[str, ...]) -> None:
+    """Ingest dumps: paths, globs or http(s) URLs (default: the configured DUMPS)."""
+    settings = _settings(ctx)
+    try:
+        ingester = Ingester(_store(ctx), settings, progress=_progress_bar)
+        reports = ingester.run(list(sources) or list(settings.dumps))
+    except FeedsError as exc:
+        raise click.ClickException(str(exc)) from None
+    for report in reports:
+        _print_report(report)
+    unread = sum(1 for r in reports if r.error)
+    new = sum(r.counts.new for r in reports)
+    updated = sum(r.counts.updated for r in reports)
+    click.echo(f"total: {len(reports)} sources ({unread} not read), {new} new, {updated} updated")
+    if unread:
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("dumps", nargs=-1, required=True)
+@click.pass_context
+def check(ctx: click.Context, dumps: tuple[str, ...]) -> None:
+    """Report the items a dump holds and every problem with its line; exit 1 on problems."""
+    settings = _settings(ctx)
+    found, errors = expand(list(dumps))
+    failed = bool(errors)
+    for error in errors:
+        click.echo(f"ERROR {error}", err=True)
+    for source in found:
+        try:
+            parsed = parse_bytes(read_file(source.name, settings.max_dump_bytes), source.name)
+        except FeedsError as exc:
+            click.echo(f"ERROR {exc}", err=True)
+            failed = True
+            continue
+        click.echo(
+            f"{source.name}: section {parsed.section or '(none)'}, {len(parsed.records)} items"
+        )
+        for record in parsed.records:
+            where = f"{record.agency}/{record.govkz_id}" if record.link else "(no gov.kz link)"
+            day = record.day.isoformat()
+            click.echo(f"  line {record.line}: {day} [{record.lang}] {where} {record.title}")
+        for problem in parsed.problems:
+            click.echo(f"  PROBLEM {problem}")
+        failed = failed or bool(parsed.problems)
+    ctx.exit(1 if failed else 0)
+
+
+@main.command(name="list")
+@click.pass_context
+def list_feeds(ctx: click.Context) -> None:
+    """Items stored so far, per agency and per section."""
+    store = _store(ctx)
+    click.echo(f"{store.count_items()} items")
+    for heading, rows in (
+        ("agencies", store.agency_counts()),
+        ("sections", store.section_counts()),
+    ):
+        click.echo(f"{heading}:")
+        for row in rows:
+            last = row.last_updated.isoformat() if row.last_updated else "-"
+            click.echo(f"  {row.name:40} {row.items:6}  last update {last}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

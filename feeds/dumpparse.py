@@ -1,0 +1,190 @@
+"""Pure parser of news dumps: text in, section, items and problems out (SPEC section 2).
+
+A dump is a section line, then items: a title line ending in whitespace and `DD.MM.YYYY`,
+then body lines up to the next title line. Nothing here raises on bad data: every oddity
+becomes a `Problem` naming the line, and the items around it are kept.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from feeds.errors import Problem
+from feeds.links import GovkzLink, extract_citations, is_govkz_url, parse_govkz_link
+from feeds.textclean import collapse_spaces, fix_lookalikes, paragraphs, remove_unsafe_chars
+
+_TITLE_LINE = re.compile(r"^(?P<title>.*?)\s+(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})$")
+_DATE_ONLY = re.compile(r"^(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})$")
+_HAS_CITATION = re.compile(r"(?:Source|Источник|Дереккөз)\s*:\s*https?://", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    line: int  # 1-based line of the title
+    position: int  # 0-based order in the dump (newest first)
+    title: str
+    day: date
+    body: str  # cleaned lines joined by "\n", citations removed
+    link: GovkzLink | None
+    other_sources: tuple[str, ...]
+    section: str | None
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return paragraphs(self.body)
+
+
+@dataclass
+class ParseResult:
+    source: str
+    section: str | None = None
+    items: list[ParsedItem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class _Block:
+    line: int
+    title: str
+    day: date
+    body: list[str] = field(default_factory=list)
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them: CRLF, CR and LF all end a line."""
+    return _LINE_BREAK.split(text.removeprefix("\ufeff"))
+
+
+def _clean_lines(lines: list[str], result: ParseResult) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(lines, start=1):
+        text, removed = remove_unsafe_chars(raw)
+        if removed:
+            result.problems.append(
+                Problem(
+                    result.source, number, f"removed {removed} control or invisible character(s)"
+                )
+            )
+        yield number, collapse_spaces(text)
+
+
+def _title_date(line: str) -> tuple[str, re.Match[str]] | None:
+    """(title, date match) when the line is a title line, else None."""
+    if _HAS_CITATION.search(line):
+        return None  # a body's last line may end with a date after its citation
+    match = _TITLE_LINE.match(line) or _DATE_ONLY.match(line)
+    if not match:
+        return None
+    return match.groupdict().get("title") or "", match
+
+
+def _real_date(match: re.Match[str]) -> date | str:
+    """The date, or the reason it is not a real date."""
+    year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return f"year {year} is outside {MIN_YEAR}-{MAX_YEAR}"
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        return str(exc)
+
+
+def parse_dump(text: str, source: str) -> ParseResult:
+    """Parse a whole dump. Never raises for bad data; see `ParseResult.problems`."""
+    result = ParseResult(source)
+    block: _Block | None = None
+    skipping = False
+    seen_content = False
+    for number, line in _clean_lines(split_lines(text), result):
+        if not line:
+            if block:
+                block.body.append("")
+            continue
+        title = _title_date(line)
+        if not seen_content:
+            seen_content = True
+            if title is None:
+                result.section = fix_lookalikes(line)
+                continue
+            result.problems.append(
+                Problem(source, number, "no section line before the first title")
+            )
+        if title is not None:
+            _finish(block, result)
+            block, skipping = _start_block(number, *title, result), False
+            skipping = block is None
+        elif block:
+            block.body.append(line)
+        elif not skipping:
+            skipping = True
+            result.problems.append(
+                Problem(source, number, "text before the first title line is not part of any item")
+            )
+    _finish(block, result)
+    return result
+
+
+def _start_block(
+    number: int, title: str, match: re.Match[str], result: ParseResult
+) -> _Block | None:
+    stamp = match.group(0)[-10:]
+    when = _real_date(match)
+    if isinstance(when, str):
+        result.problems.append(
+            Problem(
+                result.source,
+                number,
+                f"title date {stamp} is not a real date ({when}); item skipped",
+            )
+        )
+        return None
+    if not title:
+        result.problems.append(
+            Problem(result.source, number, f"date {stamp} without a title; item skipped")
+        )
+        return None
+    return _Block(number, fix_lookalikes(title), when)
+
+
+def _finish(block: _Block | None, result: ParseResult) -> None:
+    if block is None:
+        return
+    cited = extract_citations(fix_lookalikes("\n".join(block.body)))
+    link, others = _pick_link(cited.urls, block.line, result)
+    result.items.append(
+        ParsedItem(
+            line=block.line,
+            position=len(result.items),
+            title=block.title,
+            day=block.day,
+            body=cited.text,
+            link=link,
+            other_sources=others,
+            section=result.section,
+        )
+    )
+
+
+def _pick_link(
+    urls: tuple[str, ...], line: int, result: ParseResult
+) -> tuple[GovkzLink | None, tuple[str, ...]]:
+    """The first gov.kz entity link is the item's link; every other URL is another source."""
+    link: GovkzLink | None = None
+    others: list[str] = []
+    for url in urls:
+        parsed = parse_govkz_link(url) if link is None else None
+        if parsed:
+            link = parsed
+            continue
+        others.append(url)
+        if link is None and is_govkz_url(url):
+            result.problems.append(
+                Problem(
+                    result.source,
+                    line,
+                    f"gov.kz link {url} names no agency and id; kept as a source",
+                )
+            )
+    return link, tuple(others)

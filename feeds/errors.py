@@ -1,0 +1,36 @@
+"""The project's one exception tree, and the record of a problem found in input data.
+
+Library errors (requests, SQLAlchemy, tomllib...) are wrapped into these only at the
+boundary that owns them, so callers catch `FeedsError` and never a library's exception.
+"""
+
+from dataclasses import dataclass
+
+
+class FeedsError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class SettingsError(FeedsError):
+    """A setting has a bad value; the message names the setting and where it came from."""
+
+
+class SourceError(FeedsError):
+    """A dump source (path, glob or URL) could not be read at all."""
+
+
+class StoreError(FeedsError):
+    """The store could not be opened or migrated."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a dump: reported, never fatal for the items around it."""
+
+    source: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return f"{where}: {self.message}"

@@ -1,0 +1,103 @@
+"""HTTP client: the only module that uses `requests`.
+
+One session per purpose, with urllib3 retries on connection errors and 5xx, timeouts,
+an honest User-Agent and a cap on the size of what is read.
+"""
+
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from feeds import __version__
+from feeds.errors import SourceError
+
+USER_AGENT = f"feeds/{__version__} (+https://github.com/feeds-kz/feeds; gov.kz news feeds)"
+CHUNK = 64 * 1024
+_CONNECT_REASONS = {
+    "Connection refused": "connection refused",
+    "Name or service not known": "host not found",
+    "Temporary failure in name resolution": "host not found",
+    "Network is unreachable": "network unreachable",
+    "SSLError": "TLS error",
+}
+
+
+def make_session(retries: int = 2) -> requests.Session:
+    session = requests.Session()
+    retry = Retry(
+        total=retries,
+        backoff_factor=0.5,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=("GET", "HEAD"),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+
+
+def read_capped(response: requests.Response, max_bytes: int, what: str) -> bytes:
+    """The body, or an error naming `what` once it grows past `max_bytes`."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise SourceError(f"{what}: body of {declared} bytes is over the limit of {max_bytes}")
+    body = bytearray()
+    for chunk in response.iter_content(CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise SourceError(f"{what}: body is over the limit of {max_bytes} bytes")
+    return bytes(body)
+
+
+def fetch_dump(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
+    """GET a dump by URL, conditionally when validators are known (304 = unchanged)."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        with session.get(url, headers=headers, timeout=timeout, stream=True) as response:
+            if response.status_code == 304:
+                return Fetched(304, b"", etag, last_modified)
+            if response.status_code != 200:
+                raise SourceError(f"{url}: HTTP {response.status_code} {response.reason}")
+            body = read_capped(response, max_bytes, url)
+            return Fetched(
+                200, body, response.headers.get("ETag"), response.headers.get("Last-Modified")
+            )
+    except requests.RequestException as exc:
+        raise SourceError(f"{url}: {_reason(exc)}") from None
+
+
+def _reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        for marker, reason in _CONNECT_REASONS.items():
+            if marker in text:
+                return f"cannot connect: {reason}"
+        return "cannot connect"
+    return str(exc) or exc.__class__.__name__

@@ -1,0 +1,84 @@
+"""The store's tables (SQLAlchemy Core). Alembic migrations in `feeds/migrations` create
+them; this module is what the code and the migrations' autogenerate checks compare to."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, stored as naive UTC on every backend
+    (SQLite has no time zones; PostgreSQL's timestamptz would be read in the session zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(512), nullable=False, unique=True),
+    Column("kind", String(64)),
+    Column("govkz_id", String(32)),
+    Column("agency", String(128)),
+    Column("link", Text),
+    Column("link_lang", String(8)),
+    Column("other_sources", Text, nullable=False, default=""),
+    Column("sections", Text, nullable=False, default=""),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("published", UtcDateTime, nullable=False),
+    Column("updated", UtcDateTime, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("first_source", Text, nullable=False),
+    Column("first_line", Integer, nullable=False),
+)
+Index("ix_items_order", items.c.published.desc(), items.c.position, items.c.id.desc())
+Index("ix_items_agency", items.c.agency)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", String(1024), primary_key=True),
+    Column("content_sha256", String(64)),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_ingest", UtcDateTime),
+    Column("items_found", Integer, nullable=False, default=0),
+    Column("problems", Integer, nullable=False, default=0),
+)
+
+state = Table(
+    "state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

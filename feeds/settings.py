@@ -1,0 +1,215 @@
+"""Settings (SPEC section 7): each declared once here, with its default and help text.
+
+Values come, lowest first, from these defaults, the TOML file (`config/feeds.toml`, or the
+file named by `FEEDS_CONFIG`), then environment variables `FEEDS_<NAME>` (read as JSON
+when they parse as JSON, else as a plain string, like Flask's `from_prefixed_env`).
+Relative paths are resolved against the directory of the file that gave them (the
+project's `config/` for defaults, the current directory for environment variables).
+"""
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from feeds.errors import SettingsError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_DIR / "config" / "feeds.toml"
+ENV_PREFIX = "FEEDS_"
+
+Parser = Callable[[Any, Path], Any]
+
+
+def _text(value: Any, base: Path) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
+def _flag(value: Any, base: Path) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"on", "yes", "true", "off", "no", "false"}:
+        return value.lower() in {"on", "yes", "true"}
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _positive_number(value: Any, base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"expected a positive number, got {value!r}")
+    return float(value)
+
+
+def _positive_int(value: Any, base: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"expected a positive whole number, got {value!r}")
+    return value
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|m|min|minutes?|h|hours?)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def _duration(value: Any, base: Path) -> float:
+    """Seconds, from a number of seconds or a text such as "15 minutes", "90s", "1h"."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(
+                f'expected a duration such as 900, "15 minutes" or "1h", got {value!r}'
+            )
+        value = float(match[1]) * _UNIT_SECONDS[(match[2] or "s")[0]]
+    return _positive_number(value, base)
+
+
+def _path_or_url(spec: str, base: Path) -> str:
+    if urlsplit(spec).scheme in {"http", "https"}:
+        return spec
+    return os.path.normpath(base / Path(spec).expanduser())
+
+
+def _sources(value: Any, base: Path) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of paths, globs or URLs, got {value!r}")
+    return tuple(_path_or_url(spec, base) for spec in value)
+
+
+def _database_url(value: Any, base: Path) -> str:
+    url = _text(value, base)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            return f"sqlite:///{(base / relative).resolve()}"
+    if "://" not in url:
+        raise ValueError(
+            f"expected an SQLAlchemy URL such as sqlite:///var/feeds.sqlite3, got {value!r}"
+        )
+    return url
+
+
+def _http_url(value: Any, base: Path) -> str:
+    url = _text(value, base).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return url
+
+
+def _optional_http_url(value: Any, base: Path) -> str:
+    return "" if value in ("", None) else _http_url(value, base)
+
+
+def setting(default: Any, help: str, parse: Parser) -> Any:
+    return field(default=default, metadata={"help": help, "parse": parse})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = setting(
+        "sqlite:///../var/feeds.sqlite3",
+        "Any SQLAlchemy URL; PostgreSQL (postgresql+psycopg://...) for multi-process deployments.",
+        _database_url,
+    )
+    dumps: tuple[str, ...] = setting(
+        ("../dumps/*.txt",), "Paths, globs or http(s) URLs of the dumps to re-ingest.", _sources
+    )
+    ingest_interval: float = setting(
+        "15 minutes",
+        'How often the scheduler re-ingests (seconds, or "15 minutes", "1h").',
+        _duration,
+    )
+    govkz_base_url: str = setting(
+        "https://www.gov.kz",
+        "Where gov.kz links are followed (tests point it at a local server).",
+        _http_url,
+    )
+    follow: bool = setting(
+        True, "Follow gov.kz links to get full text, exact time and image.", _flag
+    )
+    follow_rate: float = setting(
+        1.0, "Politeness limit: requests per second per host.", _positive_number
+    )
+    site_url: str = setting(
+        "",
+        "Public base URL used in self links and the OPML; empty means taken from each request.",
+        _optional_http_url,
+    )
+    fetch_timeout: float = setting(
+        20.0,
+        "Seconds to wait for a dump URL or a gov.kz answer before giving up.",
+        _positive_number,
+    )
+    max_dump_bytes: int = setting(
+        200_000_000, "Largest dump accepted from a URL or a file, in bytes.", _positive_int
+    )
+    log_level: str = setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.", _text)
+
+    @classmethod
+    def declared(cls) -> list[tuple[str, Any, str]]:
+        """(NAME, default, help) of every setting, in declaration order."""
+        return [(f.name.upper(), f.default, f.metadata["help"]) for f in fields(cls)]
+
+
+def _parse(name: str, value: Any, base: Path, origin: str) -> Any:
+    spec = {f.name: f for f in fields(Settings)}[name]
+    try:
+        return spec.metadata["parse"](value, base)
+    except ValueError as exc:
+        raise SettingsError(f"{origin}: setting {name.upper()}: {exc}") from None
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read settings file: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    known = {f.name for f in fields(Settings)}
+    values = {}
+    for key, value in data.items():
+        if key.lower() not in known:
+            raise SettingsError(
+                f"{path}: unknown setting {key} (known: {', '.join(sorted(known)).upper()})"
+            )
+        values[key.lower()] = _parse(key.lower(), value, path.parent, str(path))
+    return values
+
+
+def _env_value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values = {}
+    for spec in fields(Settings):
+        name = ENV_PREFIX + spec.name.upper()
+        if name in env:
+            values[spec.name] = _parse(
+                spec.name, _env_value(env[name]), Path.cwd(), f"environment variable {name}"
+            )
+    return values
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from defaults, the config file and the environment; `overrides` (already
+    typed, as tests pass them) win over everything."""
+    env = os.environ if env is None else env
+    defaults = {
+        f.name: _parse(f.name, f.default, DEFAULT_CONFIG.parent, "default")
+        for f in fields(Settings)
+    }
+    config = Path(env["FEEDS_CONFIG"]) if env.get("FEEDS_CONFIG") else DEFAULT_CONFIG
+    from_file = _from_file(config) if config.exists() or env.get("FEEDS_CONFIG") else {}
+    return replace(Settings(**defaults), **{**from_file, **_from_env(env), **overrides})

@@ -1,0 +1,103 @@
+"""Pure text cleaning: XML-safe characters, look-alike letters, glued sentences.
+
+Scraped text carries control characters (illegal in XML 1.0), invisible formatting
+characters, Cyrillic letters inside Latin words ("Рreventive") and sentences glued
+together where the scraper dropped a paragraph break ("summed up.As is known").
+"""
+
+import re
+import unicodedata
+
+# XML 1.0 allows tab, newline and carriage return among C0; we keep tab and newline only
+# (line endings are normalised before). C1 controls, noncharacters, the byte-order mark,
+# the zero-width space and bidirectional overrides (which can disguise text) go too.
+_REMOVED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u200b\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+)
+_SPACES = re.compile(r"[^\S\n]+")
+
+# Cyrillic and Latin letters that look the same; used only inside words that mix scripts.
+_CYR_TO_LAT = dict(zip("АВЕКМНОРСТХаеорсухіјѕ", "ABEKMHOPCTXaeopcyxijs", strict=True))
+_LAT_TO_CYR = {lat: cyr for cyr, lat in _CYR_TO_LAT.items() if cyr not in "іјѕ"}
+_WORD = re.compile(r"\w+")
+
+
+def remove_unsafe_chars(text: str) -> tuple[str, int]:
+    """Drop characters that are illegal in XML or invisible tricks; return the count removed."""
+    cleaned, count = _REMOVED.subn("", text)
+    return cleaned, count
+
+
+def collapse_spaces(text: str) -> str:
+    """Turn runs of spaces, tabs and other blanks (not newlines) into one space, trimmed."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def _script(char: str) -> str:
+    name = unicodedata.name(char, "")
+    if name.startswith("LATIN"):
+        return "latin"
+    if name.startswith("CYRILLIC"):
+        return "cyrillic"
+    return "other"
+
+
+def _fix_word(match: re.Match[str]) -> str:
+    word = match.group()
+    scripts = [_script(c) for c in word]
+    latin, cyrillic = scripts.count("latin"), scripts.count("cyrillic")
+    if not latin or not cyrillic:
+        return word
+    # Convert the minority script to the majority one, but only when every minority
+    # letter has a look-alike: "NҚ" (a real Kazakh abbreviation) stays as it is.
+    table = _CYR_TO_LAT if latin >= cyrillic else _LAT_TO_CYR
+    minority = "cyrillic" if latin >= cyrillic else "latin"
+    if not all(c in table for c, s in zip(word, scripts, strict=True) if s == minority):
+        return word
+    return "".join(
+        table.get(c, c) if s == minority else c for c, s in zip(word, scripts, strict=True)
+    )
+
+
+def fix_lookalikes(text: str) -> str:
+    """Replace Cyrillic letters hiding in Latin words (and the reverse) by their look-alikes."""
+    return _WORD.sub(_fix_word, text)
+
+
+# A sentence end glued to the next sentence: two lower-case letters, the end mark, maybe a
+# closing quote, then a capital letter, an opening quote or a digit with no space between.
+_GLUED = re.compile(r"(?<=\w\w)([.!?]+[\"”»’)]*)(?=[\w“«\"])")
+
+
+def _is_glue(text: str, match: re.Match[str]) -> bool:
+    before = text[match.start() - 2 : match.start()]
+    after = text[match.end()]
+    if not (before.isalpha() and before.islower()):
+        return False  # "U.S.A", "2.7", "D.C." are not glued sentences
+    return after.isupper() or after.isdigit() or after in '“«"'
+
+
+def split_glued_sentences(line: str) -> list[str]:
+    """Split "summed up.As is known" into ["summed up.", "As is known"]."""
+    parts: list[str] = []
+    start = 0
+    for match in _GLUED.finditer(line):
+        if _is_glue(line, match):
+            parts.append(line[start : match.end()].strip())
+            start = match.end()
+    parts.append(line[start:].strip())
+    return [p for p in parts if p]
+
+
+def paragraphs(body: str) -> list[str]:
+    """The paragraphs to display for a body: its lines, with glued sentences split apart."""
+    result: list[str] = []
+    for line in body.split("\n"):
+        result.extend(split_glued_sentences(line))
+    return result
+
+
+def normalize_title(title: str) -> str:
+    """The form of a title used for identity: case, spacing and punctuation do not matter."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return " ".join(re.findall(r"\w+", folded))
