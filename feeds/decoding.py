@@ -31,12 +31,15 @@ def decode_dump(data: bytes, source: str) -> tuple[str, list[Problem]]:
     return _other_encoding(data, source)
 
 
+STRAY_BYTES = 3  # this few bad bytes in otherwise ASCII text are damage, not an encoding
+
+
 def _mostly_utf8(data: bytes) -> bool:
-    """True when valid multi-byte UTF-8 outnumbers the undecodable bytes."""
+    """True when valid multi-byte UTF-8 outnumbers the undecodable bytes, or these are few."""
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     good = sum(1 for char in text if ord(char) > 127 and char != "\ufffd")
-    return good >= bad
+    return good >= bad or bad <= STRAY_BYTES
 
 
 def _utf8_with_bad_bytes(data: bytes, source: str) -> tuple[str, list[Problem]]:
@@ -50,7 +53,7 @@ def _utf8_with_bad_bytes(data: bytes, source: str) -> tuple[str, list[Problem]]:
                 Problem(
                     source,
                     number,
-                    f"undecodable byte 0x{raw[exc.start]:02x} at column {exc.start + 1} "
+                    f"undecodable byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line "
                     "(not UTF-8); replaced by U+FFFD",
                 )
             )

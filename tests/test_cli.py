@@ -1,0 +1,153 @@
+"""The command line, run as users run it: a real `feeds` process, real files, a real HTTP
+server on 127.0.0.1 for URL sources."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import SAMPLE_DUMPS
+
+SAMPLE = SAMPLE_DUMPS[0]
+
+
+def feeds(
+    *args: str, database: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")},
+        "FEEDS_DATABASE_URL": f"sqlite:///{database}",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "feeds", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "cli.sqlite3"
+
+
+def test_ingest_configured_dumps_then_again(database: Path) -> None:
+    first = feeds("ingest", database=database)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        f"{SAMPLE_DUMPS[0]}: 19 items found, 19 new, 0 updated, 0 unchanged, 0 problems",
+        f"{SAMPLE_DUMPS[1]}: 18 items found, 18 new, 0 updated, 0 unchanged, 0 problems",
+        "total: 2 sources (0 not read), 37 new, 0 updated",
+    ]
+    assert first.stderr == ""
+    second = feeds("ingest", database=database)
+    assert (
+        second.stdout.splitlines()[0]
+        == f"{SAMPLE_DUMPS[0]}: 19 items found, 0 new, 0 updated, 19 unchanged, 0 problems"
+    )
+
+
+def test_ingest_glob_url_and_failures_keep_going(
+    database: Path, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/world.txt").respond_with_data(SAMPLE_DUMPS[1].read_bytes())
+    httpserver.expect_request("/gone.txt").respond_with_data("no", status=404)
+    missing = tmp_path / "missing.txt"
+    result = feeds(
+        "ingest",
+        str(missing),
+        str(SAMPLE.parent / "000_*.txt"),
+        httpserver.url_for("/gone.txt"),
+        httpserver.url_for("/world.txt"),
+        str(tmp_path / "none-*.txt"),
+        database=database,
+    )
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{SAMPLE}: 19 items found, 19 new, 0 updated, 0 unchanged, 0 problems",
+        f"{httpserver.url_for('/world.txt')}: 18 items found, 18 new, 0 updated, 0 unchanged, 0 problems",
+        "total: 5 sources (3 not read), 37 new, 0 updated",
+    ]
+    assert result.stderr.splitlines() == [
+        f"{tmp_path}/none-*.txt: NOT READ: {tmp_path}/none-*.txt: no file matches this pattern",
+        f"{missing}: NOT READ: {missing}: cannot read: No such file or directory",
+        f"{httpserver.url_for('/gone.txt')}: NOT READ: {httpserver.url_for('/gone.txt')}: HTTP 404 NOT FOUND",
+    ]
+
+
+def test_ingest_refused_connection_and_directory(database: Path, tmp_path: Path) -> None:
+    result = feeds("ingest", "http://127.0.0.1:9/dump.txt", str(tmp_path), database=database)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "http://127.0.0.1:9/dump.txt: NOT READ: http://127.0.0.1:9/dump.txt: cannot connect: connection refused",
+        f"{tmp_path}: NOT READ: {tmp_path}: is a directory, not a dump",
+    ]
+
+
+def test_bad_data_is_reported_with_lines_and_exit_zero(database: Path, tmp_path: Path) -> None:
+    dump = tmp_path / "bad.txt"
+    dump.write_bytes(
+        b"News\nGood 01.02.2026\nBody\xff one.\nBad 31.02.2026\nLost.\nAlso good 01.02.2026\nBody two."
+    )
+    result = feeds("ingest", str(dump), database=database)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        f"{dump}: 2 items found, 2 new, 0 updated, 0 unchanged, 2 problems",
+        f"  {dump}:3: undecodable byte 0xff at byte 5 of the line (not UTF-8); replaced by U+FFFD",
+        f"  {dump}:4: title date 31.02.2026 is not a real date (day is out of range for month); item skipped",
+        "total: 1 sources (0 not read), 2 new, 0 updated",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_check_lists_items_and_problems(database: Path, tmp_path: Path) -> None:
+    good = feeds("check", str(SAMPLE_DUMPS[1]), database=database)
+    assert good.returncode == 0
+    lines = good.stdout.splitlines()
+    assert lines[0] == f"{SAMPLE_DUMPS[1]}: section World, 18 items"
+    assert (
+        lines[1]
+        == "  line 2: 2025-12-20 [en] (no gov.kz link) A non-woven fabrics factory and a metal door plant opened in Shymkent."
+    )
+    assert (
+        lines[7]
+        == "  line 14: 2025-12-20 [en] duisastana/1129377 Preventive operation titled “Legal Order”"
+    )
+    assert len(lines) == 19
+    dump = tmp_path / "bad.txt"
+    dump.write_text("News\nOnly 30.02.2026\nx\n", encoding="utf-8")
+    bad = feeds("check", str(dump), database=database)
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines() == [
+        f"{dump}: section News, 0 items",
+        f"  PROBLEM {dump}:2: title date 30.02.2026 is not a real date (day is out of range for month); item skipped",
+    ]
+    assert not database.exists()  # check never touches the store
+
+
+def test_list_counts_agencies_and_sections(database: Path) -> None:
+    feeds("ingest", database=database)
+    result = feeds("list", database=database)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "37 items"
+    assert (
+        "  mfa-washington                                3  last update 2026-01-09T19:00:00+00:00"
+        in lines
+    )
+    assert lines[-2:] == [
+        "  News                                         19  last update 2026-01-09T19:00:00+00:00",
+        "  World                                        18  last update 2025-12-19T19:00:00+00:00",
+    ]
+
+
+def test_bad_setting_is_a_clear_error(database: Path) -> None:
+    result = feeds("list", database=database, env={"FEEDS_FOLLOW_RATE": "-1"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: environment variable FEEDS_FOLLOW_RATE: setting FOLLOW_RATE: expected a positive number, got -1"
+    )

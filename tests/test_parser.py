@@ -1,0 +1,191 @@
+"""The dump parser on the quirks the spec lists, each with exact expected values."""
+
+from datetime import date
+
+from feeds.dumpparse import parse_dump
+from feeds.errors import Problem
+
+LINK = "https://www.gov.kz/memleket/entities/mfa/press/news/details/{}?lang=kk"
+
+
+def test_crlf_bom_blank_lines_and_stray_whitespace() -> None:
+    text = (
+        "\ufeff\r\n  News \r\n\r\n"
+        "  First  title\t 10.01.2026  \r\n"
+        "First line.\r\n\r\n   Second   line.Source : " + LINK.format(1) + "\r\n"
+        "Second title 09.01.2026\r\rBody two.\r"
+    )
+    result = parse_dump(text, "d.txt")
+    assert result.section == "News"
+    assert result.problems == []
+    first, second = result.items
+    assert (first.line, first.title, first.day) == (4, "First title", date(2026, 1, 10))
+    assert first.body == "First line.\nSecond line."
+    assert first.link and (first.link.agency, first.link.id, first.link.kind) == (
+        "mfa",
+        "1",
+        "press/news",
+    )
+    assert (second.line, second.title, second.body, second.link) == (
+        8,
+        "Second title",
+        "Body two.",
+        None,
+    )
+    assert [first.position, second.position] == [0, 1]
+
+
+def test_body_that_is_only_a_source_line() -> None:
+    text = "News\nA title 09.01.2026\nSource : " + LINK.format(1139110)
+    (item,) = parse_dump(text, "d.txt").items
+    assert item.body == ""
+    assert item.link and item.link.url == LINK.format(1139110)
+
+
+def test_other_source_glued_before_the_govkz_link() -> None:
+    text = (
+        "World\nTitle 20.12.2025\nText end. Source: https://top-news.kz/slyshashhee/"
+        "Source : " + LINK.format(1129425)
+    )
+    (item,) = parse_dump(text, "d.txt").items
+    assert item.body == "Text end."
+    assert item.other_sources == ("https://top-news.kz/slyshashhee/",)
+    assert item.link and item.link.id == "1129425"
+
+
+def test_other_govkz_link_kinds_and_languages() -> None:
+    text = (
+        "News\n"
+        "Article 01.02.2026\nText.Source : https://gov.kz/memleket/entities/Edu/press/article/details/77?lang=ru.\n"
+        "Document 01.02.2026\nSource : http://www.gov.kz/memleket/entities/kgd/documents/details/88\n"
+    )
+    article, document = parse_dump(text, "d.txt").items
+    assert article.link and (
+        article.link.agency,
+        article.link.kind,
+        article.link.id,
+        article.link.lang,
+    ) == ("edu", "press/article", "77", "ru")
+    assert (
+        article.link.url == "https://gov.kz/memleket/entities/Edu/press/article/details/77?lang=ru"
+    )
+    assert document.link and (document.link.kind, document.link.id, document.link.lang) == (
+        "documents",
+        "88",
+        "kk",
+    )
+
+
+def test_govkz_link_without_an_id_is_kept_as_a_source_and_reported() -> None:
+    text = "News\nTitle 01.02.2026\nText.Source : https://www.gov.kz/memleket/entities/mfa?lang=en"
+    result = parse_dump(text, "d.txt")
+    (item,) = result.items
+    assert item.link is None
+    assert item.other_sources == ("https://www.gov.kz/memleket/entities/mfa?lang=en",)
+    assert result.problems == [
+        Problem(
+            "d.txt",
+            2,
+            "gov.kz link https://www.gov.kz/memleket/entities/mfa?lang=en names no agency "
+            "and id; kept as a source",
+        )
+    ]
+
+
+def test_control_characters_are_removed_and_reported() -> None:
+    text = "News\nTi\x00tle\x07 01.02.2026\nBo\x1bdy\u202e text\x7f.\n"
+    result = parse_dump(text, "d.txt")
+    (item,) = result.items
+    assert (item.title, item.body) == ("Title", "Body text.")
+    assert result.problems == [
+        Problem("d.txt", 2, "removed 2 control or invisible character(s)"),
+        Problem("d.txt", 3, "removed 3 control or invisible character(s)"),
+    ]
+
+
+def test_impossible_date_skips_that_item_only() -> None:
+    text = "News\nGood one 01.02.2026\nBody one.\nBad one 31.02.2026\nBody bad.\nGood two 02.02.2026\nBody two."
+    result = parse_dump(text, "d.txt")
+    assert [(i.title, i.body) for i in result.items] == [
+        ("Good one", "Body one."),
+        ("Good two", "Body two."),
+    ]
+    assert result.problems == [
+        Problem(
+            "d.txt",
+            4,
+            "title date 31.02.2026 is not a real date (day is out of range for month); item skipped",
+        )
+    ]
+
+
+def test_year_out_of_range_and_date_without_title() -> None:
+    text = "News\nOld 01.02.1900\nx\n01.02.2026\ny\nFine 01.02.2026\nz"
+    result = parse_dump(text, "d.txt")
+    assert [i.title for i in result.items] == ["Fine"]
+    assert [str(p) for p in result.problems] == [
+        "d.txt:2: title date 01.02.1900 is not a real date (year 1900 is outside 1991-2100); item skipped",
+        "d.txt:4: date 01.02.2026 without a title; item skipped",
+    ]
+
+
+def test_dates_inside_titles_use_the_last_one() -> None:
+    text = "News\nCelebration on 7.01.2026 in the chapel. 09.01.2026\nBody.\nDecember 13 – Day 20.12.2025\n"
+    first, second = parse_dump(text, "d.txt").items
+    assert (first.title, first.day) == ("Celebration on 7.01.2026 in the chapel.", date(2026, 1, 9))
+    assert (second.title, second.day) == ("December 13 – Day", date(2025, 12, 20))
+
+
+def test_body_line_ending_in_a_date_after_a_citation_is_not_a_title() -> None:
+    text = "News\nTitle 01.02.2026\nText.Source : " + LINK.format(5) + " 01.02.2026"
+    result = parse_dump(text, "d.txt")
+    assert len(result.items) == 1
+
+
+def test_no_section_line_and_text_before_the_first_title() -> None:
+    no_section = parse_dump("Title 01.02.2026\nBody.", "a.txt")
+    assert no_section.section is None
+    assert [i.title for i in no_section.items] == ["Title"]
+    assert no_section.problems == [Problem("a.txt", 1, "no section line before the first title")]
+    stray = parse_dump("News\nstray text\nmore\nTitle 01.02.2026\nBody.", "b.txt")
+    assert [i.title for i in stray.items] == ["Title"]
+    assert stray.problems == [
+        Problem("b.txt", 2, "text before the first title line is not part of any item")
+    ]
+
+
+def test_cyrillic_lookalikes_inside_latin_words_are_fixed() -> None:
+    text = "News\nРreventive operation 20.12.2025\nThe Кazakh NҚ code; Кostanaй stays.\n"
+    (item,) = parse_dump(text, "d.txt").items
+    assert item.title == "Preventive operation"
+    assert item.body == "The Kazakh NҚ code; Кostanaй stays."
+
+
+def test_glued_sentences_become_paragraphs() -> None:
+    text = (
+        "News\nT 01.02.2026\n"
+        "Traditionally summed up.As is known, the U.S. ambassador.“We had talks,” he said.In 2025, 2.7 kg were"
+        " seized.Source : " + LINK.format(9)
+    )
+    (item,) = parse_dump(text, "d.txt").items
+    assert item.paragraphs == [
+        "Traditionally summed up.",
+        "As is known, the U.S. ambassador.",
+        "“We had talks,” he said.",
+        "In 2025, 2.7 kg were seized.",
+    ]
+
+
+def test_section_only_and_empty_dump() -> None:
+    assert parse_dump("", "e.txt").items == []
+    only = parse_dump("World\n\n", "w.txt")
+    assert (only.section, only.items, only.problems) == ("World", [], [])
+
+
+def test_title_lines_without_bodies() -> None:
+    result = parse_dump("News\nOne 01.02.2026\nTwo 01.02.2026\nThree 31.01.2026", "t.txt")
+    assert [(i.title, i.body, i.line) for i in result.items] == [
+        ("One", "", 2),
+        ("Two", "", 3),
+        ("Three", "", 4),
+    ]
