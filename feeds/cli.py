@@ -141,5 +141,27 @@ def list_feeds(ctx: click.Context) -> None:
             click.echo(f"  {row.name:40} {row.items:6}  last update {last}")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--workers", default=2, show_default=True, type=int, help="gunicorn worker processes."
+)
+@click.option("--no-scheduler", is_flag=True, help="Do not ingest in this process.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool) -> None:
+    """Serve the feeds over HTTP (gunicorn), ingesting the configured dumps first."""
+    from feeds.server import serve as run_server
+
+    settings = _settings(ctx)
+    if not no_scheduler:
+        reports = Ingester(_store(ctx), settings).run(list(settings.dumps))
+        for report in reports:
+            _print_report(report)
+        _store(ctx).close()  # the workers open their own connections after the fork
+    click.echo(f"serving on http://{host}:{port}/")
+    run_server(settings, host, port, workers)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(sys.argv[1:])

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import requests
 
+from feeds.classify import TopicRules, load_topics
 from feeds.decoding import decode_dump
 from feeds.dumpparse import parse_dump
 from feeds.errors import Problem, SourceError
@@ -54,10 +55,16 @@ class Ingester:
     settings: Settings
     session: requests.Session = field(default_factory=make_session)
     progress: Callable[[str, int], Progress | None] | None = None
+    rules: TopicRules = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rules = load_topics(self.settings.topics_file)
 
     def run(
         self, specs: list[str] | tuple[str, ...], *, skip_unchanged: bool = False
     ) -> list[SourceReport]:
+        """Ingest every source; stored items are first re-classified if the rules changed."""
+        self.store.reclassify(self.rules.topics_of, self.rules.fingerprint)
         found, errors = expand(specs)
         reports = [SourceReport(str(error).split(": ", 1)[0], error=str(error)) for error in errors]
         for source in found:
@@ -85,6 +92,7 @@ class Ingester:
             datetime.now(UTC),
             problems=len(parsed.problems),
             content_sha256=digest,
+            topics_of=self.rules.topics_of,
             etag=etag,
             last_modified=last_modified,
             progress=progress,

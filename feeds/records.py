@@ -41,6 +41,10 @@ class ItemRecord:
     position: int
     line: int
 
+    @property
+    def sort_key(self) -> int:
+        return sort_key(self.published, self.position)
+
 
 def item_key(item: ParsedItem) -> str:
     if item.link:
@@ -48,14 +52,27 @@ def item_key(item: ParsedItem) -> str:
     return f"title:{item.day.isoformat()}:{normalize_title(item.title)}"
 
 
+def item_uid(key: str) -> str:
+    """The permanent UUID of an item key: its Atom id and its permalink."""
+    return str(uuid.uuid5(_ID_NAMESPACE, key))
+
+
 def atom_id(key: str) -> str:
     """The permanent entry id for an item key."""
-    return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, key)}"
+    return f"urn:uuid:{item_uid(key)}"
 
 
 def day_start(day: date) -> datetime:
     """When a dump's day starts: midnight in Kazakhstan."""
     return datetime.combine(day, time(0, 0), KAZAKHSTAN)
+
+
+POSITIONS = 1_000_000  # items of one day keep the dump's order up to this many
+
+
+def sort_key(published: datetime, position: int) -> int:
+    """One integer ordering items newest first, then in dump order within the same time."""
+    return int(published.timestamp()) * POSITIONS + (POSITIONS - 1 - min(position, POSITIONS - 1))
 
 
 def content_hash(*parts: object) -> str:

@@ -4,9 +4,11 @@ them; this module is what the code and the migrations' autogenerate checks compa
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -43,6 +45,7 @@ items = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("key", String(512), nullable=False, unique=True),
+    Column("uid", String(36), nullable=False, unique=True),  # the Atom id's UUID
     Column("kind", String(64)),
     Column("govkz_id", String(32)),
     Column("agency", String(128)),
@@ -58,11 +61,26 @@ items = Table(
     Column("lang", String(8), nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("position", Integer, nullable=False),
+    # Feed order in one number: newest first, then the dump's order within a day.
+    Column("sort_key", BigInteger, nullable=False),
     Column("first_source", Text, nullable=False),
     Column("first_line", Integer, nullable=False),
 )
-Index("ix_items_order", items.c.published.desc(), items.c.position, items.c.id.desc())
-Index("ix_items_agency", items.c.agency)
+Index("ix_items_order", items.c.sort_key, items.c.id)
+Index("ix_items_agency", items.c.agency, items.c.sort_key, items.c.id)
+Index("ix_items_lang", items.c.lang, items.c.sort_key, items.c.id)
+
+# Topics of each item (sections and subject topics), with the item's order copied in so a
+# topic feed is one index range scan.
+item_topics = Table(
+    "item_topics",
+    metadata,
+    Column("topic", String(128), primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("sort_key", BigInteger, nullable=False),
+)
+Index("ix_item_topics_order", item_topics.c.topic, item_topics.c.sort_key, item_topics.c.item_id)
+Index("ix_item_topics_item", item_topics.c.item_id)
 
 sources = Table(
     "sources",

@@ -74,6 +74,10 @@ def _path_or_url(spec: str, base: Path) -> str:
     return os.path.normpath(base / Path(spec).expanduser())
 
 
+def _path(value: Any, base: Path) -> str:
+    return os.path.normpath(base / Path(_text(value, base)).expanduser())
+
+
 def _sources(value: Any, base: Path) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
@@ -151,6 +155,12 @@ class Settings:
         200_000_000, "Largest dump accepted from a URL or a file, in bytes.", _positive_int
     )
     log_level: str = setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.", _text)
+    agencies_file: str = setting(
+        "agencies.toml", "Agency names, kinds and parents (config/agencies.toml).", _path
+    )
+    topics_file: str = setting(
+        "topics.toml", "Section names and subject-topic rules (config/topics.toml).", _path
+    )
 
     @classmethod
     def declared(cls) -> list[tuple[str, Any, str]]:

@@ -23,21 +23,31 @@ from sqlalchemy import (
     Engine,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from feeds.errors import StoreError
-from feeds.records import ItemRecord
-from feeds.schema import items, sources, state
+from feeds.records import ItemRecord, item_uid
+from feeds.schema import item_topics, items, sources, state
 
 BATCH = 500  # keys looked up per query: well under SQLite's bound-parameter limit
 CONTENT_VERSION = "content_version"
+TOPICS_FINGERPRINT = "topics_fingerprint"
+
+# (title, body, sections) -> topic slugs; the ingest passes the configured classifier.
+TopicsOf = Callable[[str, str, list[str]], frozenset[str]]
+
+
+def sections_only(title: str, body: str, sections: list[str]) -> frozenset[str]:
+    return frozenset(filter(None, sections))
 
 
 @dataclass
@@ -50,6 +60,15 @@ class IngestCounts:
     @property
     def changed(self) -> bool:
         return bool(self.new or self.updated)
+
+
+Cursor = tuple[int, int]  # (sort_key, item id) of an item a page starts after or before
+
+
+@dataclass(frozen=True)
+class FeedRows:
+    rows: list[dict[str, Any]]
+    more: bool  # items exist beyond this page in the direction it was read
 
 
 @dataclass(frozen=True)
@@ -153,6 +172,7 @@ class Store:
         records: Sequence[ItemRecord],
         now: datetime,
         *,
+        topics_of: TopicsOf = sections_only,
         problems: int = 0,
         content_sha256: str | None = None,
         etag: str | None = None,
@@ -163,7 +183,7 @@ class Store:
         counts = IngestCounts(found=len(records))
         with self.engine.begin() as connection:
             for chunk in _batched(records, BATCH):
-                self._ingest_batch(connection, source, chunk, now, counts)
+                self._ingest_batch(connection, source, chunk, now, counts, topics_of)
                 if progress:
                     progress(len(chunk))
             state_values = {
@@ -186,43 +206,97 @@ class Store:
         chunk: list[ItemRecord],
         now: datetime,
         counts: IngestCounts,
+        topics_of: TopicsOf,
     ) -> None:
-        query = select(items.c.id, items.c.key, items.c.content_hash, items.c.sections)
-        existing = {
-            row.key: row
-            for row in connection.execute(query.where(items.c.key.in_([r.key for r in chunk])))
-        }
+        query = select(
+            items.c.id, items.c.key, items.c.content_hash, items.c.sections, items.c.sort_key
+        )
+        keys = [r.key for r in chunk]
+        existing = {row.key: row for row in connection.execute(query.where(items.c.key.in_(keys)))}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for record in chunk:
             row = existing.get(record.key)
             if row is None:
-                inserts.append(self._new_row(record, source, now))
+                inserts.append(self._new_row(record, source))
                 continue
             sections = _merge_sections(row.sections, record.section)
             if row.content_hash == record.content_hash and sections == row.sections:
                 counts.unchanged += 1
                 continue
-            updates.append(
-                {**_content_values(record), "sections": sections, "updated": now, "row_id": row.id}
-            )
+            values = {**_content_values(record), "sections": sections, "updated": now}
+            updates.append({**values, "row_id": row.id, "sort_key": row.sort_key})
         if inserts:
-            connection.execute(insert(items), inserts)
+            statement = insert(items).returning(items.c.id, sort_by_parameter_order=True)
+            for values, item_id in zip(
+                inserts, connection.scalars(statement, inserts), strict=True
+            ):
+                values["row_id"] = item_id
         if updates:
-            statement = update(items).where(items.c.id == bindparam("row_id"))
-            connection.execute(statement, updates)
+            connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
+        self._write_topics(connection, [*inserts, *updates], topics_of)
         counts.new += len(inserts)
         counts.updated += len(updates)
 
     @staticmethod
-    def _new_row(record: ItemRecord, source: str, now: datetime) -> dict[str, Any]:
+    def _write_topics(
+        connection: Connection, rows: list[dict[str, Any]], topics_of: TopicsOf
+    ) -> None:
+        """Replace the topic rows of these items by what `topics_of` says now."""
+        if not rows:
+            return
+        ids = [row["row_id"] for row in rows]
+        connection.execute(delete(item_topics).where(item_topics.c.item_id.in_(ids)))
+        topic_rows = [
+            {"topic": topic, "item_id": row["row_id"], "sort_key": row["sort_key"]}
+            for row in rows
+            for topic in sorted(topics_of(row["title"], row["body"], row["sections"].split("\n")))
+        ]
+        if topic_rows:
+            connection.execute(insert(item_topics), topic_rows)
+
+    def reclassify(self, topics_of: TopicsOf, fingerprint: str) -> int:
+        """Recompute every item's topics when the rules changed; the number of items changed."""
+        changed = 0
+        with self.engine.begin() as connection:
+            stored = connection.scalar(
+                select(state.c.value).where(state.c.name == TOPICS_FINGERPRINT)
+            )
+            if stored == fingerprint:
+                return 0
+            current: dict[int, set[str]] = {}
+            for item_id, topic in connection.execute(
+                select(item_topics.c.item_id, item_topics.c.topic)
+            ):
+                current.setdefault(item_id, set()).add(topic)
+            query = select(
+                items.c.id, items.c.title, items.c.body, items.c.sections, items.c.sort_key
+            )
+            stale = [
+                {**row._asdict(), "row_id": row.id}
+                for row in connection.execute(query)
+                if topics_of(row.title, row.body, row.sections.split("\n"))
+                != current.get(row.id, set())
+            ]
+            for chunk in _batched(stale, BATCH):
+                self._write_topics(connection, chunk, topics_of)
+            changed = len(stale)
+            self._set_state(connection, TOPICS_FINGERPRINT, fingerprint)
+            if changed:
+                self._bump_version(connection)
+        return changed
+
+    @staticmethod
+    def _new_row(record: ItemRecord, source: str) -> dict[str, Any]:
         return {
             **_content_values(record),
             "key": record.key,
+            "uid": item_uid(record.key),
             "sections": _merge_sections("", record.section),
             "published": record.published,
             "updated": record.published,
             "position": record.position,
+            "sort_key": record.sort_key,
             "first_source": source,
             "first_line": record.line,
         }
@@ -234,14 +308,15 @@ class Store:
             connection.execute(insert(sources).values(name=name, **values))
 
     @staticmethod
-    def _bump_version(connection: Connection) -> None:
+    def _set_state(connection: Connection, name: str, value: str) -> None:
+        done = connection.execute(update(state).where(state.c.name == name).values(value=value))
+        if not done.rowcount:
+            connection.execute(insert(state).values(name=name, value=value))
+
+    def _bump_version(self, connection: Connection) -> None:
         """Move the content version that rendered feeds are keyed by."""
-        where = state.c.name == CONTENT_VERSION
-        current = connection.scalar(select(state.c.value).where(where))
-        if current is None:
-            connection.execute(insert(state).values(name=CONTENT_VERSION, value="1"))
-        else:
-            connection.execute(update(state).where(where).values(value=str(int(current) + 1)))
+        current = connection.scalar(select(state.c.value).where(state.c.name == CONTENT_VERSION))
+        self._set_state(connection, CONTENT_VERSION, str(int(current or 0) + 1))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -283,3 +358,91 @@ class Store:
                     entry[0] += 1
                     entry[1] = max(entry[1], updated)
         return [FeedCount(name, count, last) for name, (count, last) in sorted(totals.items())]
+
+    # -- feeds -----------------------------------------------------------------------------
+
+    def feed_rows(
+        self,
+        *,
+        limit: int,
+        agencies: frozenset[str] | None = None,
+        topic: str | None = None,
+        lang: str | None = None,
+        after: Cursor | None = None,
+        before: Cursor | None = None,
+    ) -> FeedRows:
+        """One page of a feed, newest first, with a look-ahead row to tell if more exist.
+
+        `after` gives the page of items older than that cursor, `before` the page of items
+        newer than it; both are exclusive, so pages never overlap however items arrive."""
+        if topic is not None:
+            key, item_id = item_topics.c.sort_key, item_topics.c.item_id
+            query = select(items).join(item_topics, item_topics.c.item_id == items.c.id)
+            query = query.where(item_topics.c.topic == topic)
+        else:
+            key, item_id = items.c.sort_key, items.c.id
+            query = select(items)
+        if agencies is not None:
+            query = query.where(items.c.agency.in_(sorted(agencies)))
+        if lang is not None:
+            query = query.where(items.c.lang == lang)
+        if before is not None:
+            query = query.where(tuple_(key, item_id) > tuple_(*before)).order_by(key, item_id)
+        else:
+            if after is not None:
+                query = query.where(tuple_(key, item_id) < tuple_(*after))
+            query = query.order_by(key.desc(), item_id.desc())
+        with self.engine.connect() as connection:
+            rows = [row._asdict() for row in connection.execute(query.limit(limit + 1))]
+            more = len(rows) > limit
+            rows = rows[:limit]
+            if before is not None:
+                rows.reverse()
+            topics = self._topics_of(connection, [row["id"] for row in rows])
+        for row in rows:
+            row["topics"] = topics.get(row["id"], [])
+        return FeedRows(rows, more)
+
+    @staticmethod
+    def _topics_of(connection: Connection, ids: list[int]) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        if ids:
+            query = select(item_topics.c.item_id, item_topics.c.topic).where(
+                item_topics.c.item_id.in_(ids)
+            )
+            for item_id, topic in connection.execute(query.order_by(item_topics.c.topic)):
+                found.setdefault(item_id, []).append(topic)
+        return found
+
+    def item_by_uid(self, uid: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(items).where(items.c.uid == uid)).first()
+            if row is None:
+                return None
+            found = row._asdict()
+            found["topics"] = self._topics_of(connection, [found["id"]]).get(found["id"], [])
+        return found
+
+    def topic_counts(self) -> list[FeedCount]:
+        query = (
+            select(item_topics.c.topic, func.count(), func.max(items.c.updated))
+            .join(items, items.c.id == item_topics.c.item_id)
+            .group_by(item_topics.c.topic)
+            .order_by(item_topics.c.topic)
+        )
+        with self.engine.connect() as connection:
+            return [FeedCount(*row) for row in connection.execute(query)]
+
+    def section_names(self) -> list[str]:
+        with self.engine.connect() as connection:
+            names = {
+                name
+                for (joined,) in connection.execute(select(items.c.sections).distinct())
+                for name in joined.split("\n")
+                if name
+            }
+        return sorted(names)
+
+    def last_ingest(self) -> datetime | None:
+        with self.engine.connect() as connection:
+            return connection.scalar(select(func.max(sources.c.last_ingest)))

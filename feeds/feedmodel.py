@@ -1,0 +1,107 @@
+"""Pure view model of feeds: what a feed and its entries say, whatever the format.
+
+Built from store rows and the catalog of agencies and topics; rendered by `feeds.render`.
+"""
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from feeds.records import KAZAKHSTAN
+from feeds.sanitize import clean_html
+from feeds.textclean import paragraphs
+
+FeedKind = Literal["all", "agency", "topic"]
+FORMATS = ("atom", "rss", "json")
+MEDIA_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+SUMMARY_CHARS = 300
+
+
+@dataclass(frozen=True)
+class FeedRef:
+    """Which feed: everything, one agency (with its children) or one topic."""
+
+    kind: FeedKind
+    slug: str = ""
+
+    def path(self, fmt: str | None = None) -> str:
+        """Site-relative path of the feed (`fmt` given) or of its HTML page."""
+        base = {"all": "/all", "agency": f"/agencies/{self.slug}", "topic": f"/topics/{self.slug}"}
+        if fmt:
+            return f"{base[self.kind]}.{fmt}"
+        return "/" if self.kind == "all" else base[self.kind]
+
+
+@dataclass(frozen=True)
+class Category:
+    term: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    uid: str
+    title: str
+    link: str  # the gov.kz page, or our permalink for items without one
+    author: str
+    categories: tuple[Category, ...]
+    content_html: str
+    summary: str
+    published: datetime
+    updated: datetime
+    lang: str
+    image: str | None = None
+    other_sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    ref: FeedRef
+    title: str
+    subtitle: str
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """Absolute URLs of a page of a feed (RFC 5005 paging)."""
+
+    self: str
+    alternate: str
+    first: str
+    icon: str
+    next: str | None = None
+    previous: str | None = None
+    formats: dict[str, str] = field(default_factory=dict)
+
+
+def content_html(body: str) -> str:
+    """Plain dump text as HTML paragraphs, escaped."""
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs(body))
+
+
+def summary_text(body: str, limit: int = SUMMARY_CHARS) -> str:
+    """The first paragraph, cut at a word boundary."""
+    first = next(iter(paragraphs(body)), "")
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0].rstrip(",;:–— ")
+    return f"{cut}…"
+
+
+def feed_updated(entries: list[Entry]) -> datetime:
+    """When this page's content last changed; a fixed moment for an empty page so that
+    its validators stay put."""
+    if not entries:
+        return datetime(2000, 1, 1, tzinfo=KAZAKHSTAN)
+    return max(entry.updated for entry in entries)
+
+
+def safe_html(fragment: str) -> str:
+    return clean_html(fragment)

@@ -1,0 +1,244 @@
+"""Feeds as served: resolve a feed, read its page from the store, render it once per content
+version and keep the bytes (plain and gzipped) with their validators.
+
+A request for an unchanged feed costs one lookup of the content version and a dictionary
+lookup; rendering happens only when an ingest changed something.
+"""
+
+import base64
+import binascii
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from feeds.catalog import Agencies
+from feeds.classify import TopicRules
+from feeds.feedmodel import (
+    MEDIA_TYPES,
+    Category,
+    Entry,
+    FeedMeta,
+    FeedRef,
+    PageLinks,
+    content_html,
+    feed_updated,
+    summary_text,
+)
+from feeds.links import LANGUAGES
+from feeds.records import KAZAKHSTAN, atom_id
+from feeds.render import RENDERERS
+from feeds.store import Cursor, FeedRows, Store
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+CACHE_SIZE = 2048  # rendered pages kept per process
+
+
+class BadParameter(ValueError):
+    """A query parameter with a bad value; the message names it."""
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    limit: int = DEFAULT_LIMIT
+    lang: str | None = None
+    after: Cursor | None = None
+    before: Cursor | None = None
+
+    def params(self, **changes: object) -> dict[str, str]:
+        values = {"limit": self.limit, "lang": self.lang, "after": None, "before": None, **changes}
+        if values["limit"] == DEFAULT_LIMIT:
+            values["limit"] = None
+        return {
+            name: encode_cursor(v) if isinstance(v, tuple) else str(v)
+            for name, v in values.items()
+            if v is not None
+        }
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    return base64.urlsafe_b64encode(f"{cursor[0]}.{cursor[1]}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str, name: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+        key, item_id = raw.split(".")
+        return int(key), int(item_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadParameter(f"bad {name}: not a cursor given by this feed's links") from None
+
+
+def parse_query(args: dict[str, str]) -> PageQuery:
+    """Validate ?limit=, ?lang=, ?after=, ?before=; a bad one raises BadParameter naming it."""
+    limit = DEFAULT_LIMIT
+    if "limit" in args:
+        text = args["limit"]
+        if not text.isdigit() or int(text) < 1 or len(text) > 9:
+            raise BadParameter(
+                f"bad limit: {text[:20]!r} is not a whole number from 1 (capped at {MAX_LIMIT})"
+            )
+        limit = min(int(text), MAX_LIMIT)
+    lang = args.get("lang") or None
+    if lang is not None and lang not in LANGUAGES:
+        raise BadParameter(f"bad lang: {lang[:20]!r} is not one of {', '.join(LANGUAGES)}")
+    after = decode_cursor(args["after"], "after") if args.get("after") else None
+    before = decode_cursor(args["before"], "before") if args.get("before") else None
+    if after and before:
+        raise BadParameter("bad after/before: give only one of them")
+    return PageQuery(limit, lang, after, before)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    gzipped: bytes
+    etag: str
+    last_modified: datetime
+    media_type: str
+
+
+class FeedService:
+    def __init__(
+        self, store: Store, agencies: Agencies, rules: TopicRules, site_url: str = ""
+    ) -> None:
+        self.store = store
+        self.agencies = agencies
+        self.rules = rules
+        self.site_url = site_url
+        self._cache: OrderedDict[tuple, tuple[int, Rendered]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._known: tuple[int, frozenset[str], dict[str, str]] | None = None
+
+    # -- what feeds exist ------------------------------------------------------------------
+
+    def _known_slugs(self, version: int) -> tuple[frozenset[str], dict[str, str]]:
+        """Agencies with items or in the catalog; topic slug -> name (subjects and sections)."""
+        known = self._known
+        if known is None or known[0] != version:
+            agencies = frozenset(a.name for a in self.store.agency_counts()) | frozenset(
+                a.slug for a in self.agencies.all()
+            )
+            topics = {t.slug: t.name for t in self.rules.topics}
+            for name in self.store.section_names():
+                section = self.rules.section_topic(name)
+                topics[section.slug] = section.name
+            known = self._known = (version, agencies, topics)
+        return known[1], known[2]
+
+    def resolve(self, kind: str, slug: str = "") -> FeedRef | None:
+        """The feed, or None when no such agency or topic is known."""
+        if kind == "all":
+            return FeedRef("all")
+        agencies, topics = self._known_slugs(self.store.content_version())
+        if kind == "agency" and slug in agencies:
+            return FeedRef("agency", slug)
+        if kind == "topic" and slug in topics:
+            return FeedRef("topic", slug)
+        return None
+
+    def topic_names(self) -> dict[str, str]:
+        return self._known_slugs(self.store.content_version())[1]
+
+    def meta(self, ref: FeedRef, lang: str | None = None) -> FeedMeta:
+        if ref.kind == "agency":
+            agency = self.agencies.get(ref.slug)
+            children = sorted(self.agencies.descendants(ref.slug))
+            subtitle = f"Press releases of {agency.name} on gov.kz"
+            if children:
+                subtitle += (
+                    f", including its {len(children)} subordinate bodies ({', '.join(children)})"
+                )
+            return FeedMeta(ref, f"{agency.name} – gov.kz news", subtitle + ".", lang)
+        if ref.kind == "topic":
+            name = self.topic_names().get(ref.slug, ref.slug)
+            return FeedMeta(ref, f"{name} – gov.kz news", f"gov.kz press releases on {name}.", lang)
+        return FeedMeta(
+            ref, "gov.kz news", "Press releases of every Kazakh government agency on gov.kz.", lang
+        )
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def rows(self, ref: FeedRef, query: PageQuery) -> FeedRows:
+        agencies = None
+        if ref.kind == "agency":
+            agencies = frozenset({ref.slug}) | self.agencies.descendants(ref.slug)
+        return self.store.feed_rows(
+            limit=query.limit,
+            agencies=agencies,
+            topic=ref.slug if ref.kind == "topic" else None,
+            lang=query.lang,
+            after=query.after,
+            before=query.before,
+        )
+
+    def entry(self, row: dict, base_url: str) -> Entry:
+        agency = self.agencies.get(row["agency"]) if row["agency"] else None
+        names = self.topic_names()
+        return Entry(
+            id=atom_id(row["key"]),
+            uid=row["uid"],
+            title=row["title"],
+            link=row["link"] or f"{base_url}/items/{row['uid']}",
+            author=agency.name_in(row["lang"]) if agency else "gov.kz",
+            categories=tuple(Category(t, names.get(t, t)) for t in row["topics"]),
+            content_html=content_html(row["body"]),
+            summary=summary_text(row["body"]),
+            published=row["published"].astimezone(KAZAKHSTAN),
+            updated=row["updated"].astimezone(KAZAKHSTAN),
+            lang=row["lang"],
+            other_sources=tuple(filter(None, row["other_sources"].split("\n"))),
+        )
+
+    def page_links(
+        self, ref: FeedRef, fmt: str, query: PageQuery, page: FeedRows, base_url: str
+    ) -> PageLinks:
+        def url(**changes: object) -> str:
+            params = query.params(**changes)
+            return f"{base_url}{ref.path(fmt)}" + (f"?{urlencode(params)}" if params else "")
+
+        rows = page.rows
+        older = bool(rows) and (page.more or query.before is not None)
+        newer = bool(rows) and (query.after is not None or (query.before is not None and page.more))
+        return PageLinks(
+            self=url(after=query.after, before=query.before),
+            alternate=f"{base_url}{ref.path()}",
+            first=url(),
+            icon=f"{base_url}/static/icon.png",
+            next=url(after=(rows[-1]["sort_key"], rows[-1]["id"])) if older else None,
+            previous=url(before=(rows[0]["sort_key"], rows[0]["id"])) if newer else None,
+        )
+
+    def render(self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str) -> Rendered:
+        """The page's bytes, rendered at most once per content version."""
+        base_url = self.site_url or base_url
+        version = self.store.content_version()
+        cache_key = (ref, fmt, query, base_url)
+        with self._lock:
+            cached = self._cache.get(cache_key)
+            if cached and cached[0] == version:
+                self._cache.move_to_end(cache_key)
+                return cached[1]
+        rendered = self._render(ref, fmt, query, base_url)
+        with self._lock:
+            self._cache[cache_key] = (version, rendered)
+            self._cache.move_to_end(cache_key)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return rendered
+
+    def _render(self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str) -> Rendered:
+        page = self.rows(ref, query)
+        entries = [self.entry(row, base_url) for row in page.rows]
+        links = self.page_links(ref, fmt, query, page, base_url)
+        body = RENDERERS[fmt](self.meta(ref, query.lang), entries, links)
+        return Rendered(
+            body=body,
+            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+            etag=hashlib.sha256(body).hexdigest()[:32],
+            last_modified=feed_updated(entries),
+            media_type=MEDIA_TYPES[fmt],
+        )

@@ -1,0 +1,186 @@
+"""Pure rendering of a feed page to Atom and RSS 2.0 (feedgen), JSON Feed 1.1 and OPML 2.0.
+
+Nothing here reads a clock: the same entries give the same bytes, so validators (ETag,
+Last-Modified) move only when content moves.
+"""
+
+import json
+from collections.abc import Iterable
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree as ElementTree  # feedgen builds lxml trees; its extensions must too
+
+from feeds import __version__
+from feeds.feedmodel import Entry, FeedMeta, PageLinks, feed_updated
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+GENERATOR = ("feeds", __version__)
+
+
+class _EntryLanguage(BaseEntryExtension):
+    """feedgen has no per-entry xml:lang; this extension writes the item's language."""
+
+    def __init__(self) -> None:
+        self.lang: str | None = None
+
+    def extend_atom(self, entry):  # type: ignore[no-untyped-def]
+        if self.lang:
+            entry.attrib[XML_LANG] = self.lang
+        return entry
+
+
+class _Paging(BaseExtension):
+    """RFC 5005 links in RSS as atom:link (feedgen writes only rel=self there)."""
+
+    def __init__(self) -> None:
+        self.links: list[tuple[str, str]] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"atom": ATOM_NS}
+
+    def extend_rss(self, feed):  # type: ignore[no-untyped-def]
+        channel = feed[0]
+        for rel, href in self.links:
+            ElementTree.SubElement(channel, f"{{{ATOM_NS}}}link", rel=rel, href=href)
+        return feed
+
+
+def _paging_links(links: PageLinks) -> list[tuple[str, str]]:
+    pairs = [("first", links.first)]
+    if links.previous:
+        pairs.append(("previous", links.previous))
+    if links.next:
+        pairs.append(("next", links.next))
+    return pairs
+
+
+def _generator(meta: FeedMeta, entries: list[Entry], links: PageLinks, fmt: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.register_extension("paging", _Paging, _EntryLanguage, atom=True, rss=True)
+    fg.id(links.alternate)
+    fg.title(meta.title)
+    fg.subtitle(meta.subtitle)
+    fg.author({"name": "gov.kz"})
+    fg.link(href=links.alternate, rel="alternate", type="text/html")
+    fg.link(
+        href=links.self,
+        rel="self",
+        type="application/atom+xml" if fmt == "atom" else "application/rss+xml",
+    )
+    if fmt == "atom":
+        for rel, href in _paging_links(links):
+            fg.link(href=href, rel=rel, type="application/atom+xml")
+    else:
+        fg.paging.links = _paging_links(links)
+    fg.icon(links.icon)
+    fg.logo(links.icon)
+    fg.generator(*GENERATOR)
+    if meta.lang:
+        fg.language(meta.lang)
+    fg.updated(feed_updated(entries))
+    fg.lastBuildDate(feed_updated(entries))
+    for entry in entries:
+        _add_entry(fg, entry)
+    return fg
+
+
+def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
+    fe = fg.add_entry(order="append")
+    fe.id(entry.id)
+    fe.guid(entry.id, permalink=False)
+    fe.title(entry.title)
+    fe.link(href=entry.link, rel="alternate", type="text/html", hreflang=entry.lang)
+    fe.author({"name": entry.author})
+    for category in entry.categories:
+        fe.category(term=category.term, label=category.label)
+    if entry.content_html:
+        fe.content(entry.content_html, type="html")
+    if entry.summary:
+        fe.summary(entry.summary)
+    fe.published(entry.published)
+    fe.updated(entry.updated)
+    if entry.image:
+        fe.enclosure(entry.image, "0", _image_type(entry.image))
+    fe.paging.lang = entry.lang
+
+
+def _image_type(url: str) -> str:
+    lower = url.lower().split("?")[0]
+    for suffix, media in ((".png", "image/png"), (".gif", "image/gif"), (".webp", "image/webp")):
+        if lower.endswith(suffix):
+            return media
+    return "image/jpeg"
+
+
+def render_atom(meta: FeedMeta, entries: list[Entry], links: PageLinks) -> bytes:
+    return _generator(meta, entries, links, "atom").atom_str(pretty=False)
+
+
+def render_rss(meta: FeedMeta, entries: list[Entry], links: PageLinks) -> bytes:
+    return _generator(meta, entries, links, "rss").rss_str(pretty=False)
+
+
+def render_json(meta: FeedMeta, entries: list[Entry], links: PageLinks) -> bytes:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1); no kept library writes it."""
+    feed: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": meta.title,
+        "home_page_url": links.alternate,
+        "feed_url": links.self,
+        "description": meta.subtitle,
+        "icon": links.icon,
+        "favicon": links.icon,
+        "authors": [{"name": "gov.kz"}],
+        "items": [_json_item(entry) for entry in entries],
+    }
+    if meta.lang:
+        feed["language"] = meta.lang
+    if links.next:
+        feed["next_url"] = links.next
+    return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _json_item(entry: Entry) -> dict[str, object]:
+    item: dict[str, object] = {
+        "id": entry.id,
+        "url": entry.link,
+        "title": entry.title,
+        "content_html": entry.content_html or "<p></p>",
+        "summary": entry.summary,
+        "date_published": entry.published.isoformat(),
+        "date_modified": entry.updated.isoformat(),
+        "authors": [{"name": entry.author}],
+        "tags": [category.label for category in entry.categories],
+        "language": entry.lang,
+    }
+    if entry.image:
+        item["image"] = entry.image
+    if entry.other_sources:
+        item["external_url"] = entry.other_sources[0]
+    return item
+
+
+RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
+
+
+def render_opml(title: str, outlines: Iterable[tuple[str, list[tuple[str, str, str]]]]) -> bytes:
+    """OPML 2.0: groups of (text, feed URL, page URL), as readers import them."""
+    opml = ElementTree.Element("opml", version="2.0")
+    head = ElementTree.SubElement(opml, "head")
+    ElementTree.SubElement(head, "title").text = title
+    body = ElementTree.SubElement(opml, "body")
+    for group, feeds in outlines:
+        parent = ElementTree.SubElement(body, "outline", text=group, title=group)
+        for text, xml_url, html_url in feeds:
+            ElementTree.SubElement(
+                parent,
+                "outline",
+                type="rss",
+                text=text,
+                title=text,
+                xmlUrl=xml_url,
+                htmlUrl=html_url,
+            )
+    return ElementTree.tostring(opml, encoding="utf-8", xml_declaration=True)
