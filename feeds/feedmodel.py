@@ -81,8 +81,12 @@ class PageLinks:
     formats: dict[str, str] = field(default_factory=dict)
 
 
-def content_html(body: str) -> str:
-    """Plain dump text as HTML paragraphs, escaped."""
+def content_html(body: str, link: str) -> str:
+    """Plain dump text as HTML paragraphs, escaped; a pointer to the page when the dump had
+    no text (feed readers would show an empty entry)."""
+    if not body:
+        href = html.escape(link)
+        return f'<p>The full text is on <a href="{href}">{href}</a>.</p>'
     return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs(body))
 
 

@@ -147,12 +147,12 @@ class FeedService:
         if ref.kind == "agency":
             agency = self.agencies.get(ref.slug)
             children = sorted(self.agencies.descendants(ref.slug))
-            subtitle = f"Press releases of {agency.name} on gov.kz"
+            subtitle = f"{agency.name}: press releases on gov.kz."
             if children:
                 subtitle += (
-                    f", including its {len(children)} subordinate bodies ({', '.join(children)})"
+                    f" Includes its {len(children)} subordinate bodies: {', '.join(children)}."
                 )
-            return FeedMeta(ref, f"{agency.name} – gov.kz news", subtitle + ".", lang)
+            return FeedMeta(ref, f"{agency.name} – gov.kz news", subtitle, lang)
         if ref.kind == "topic":
             name = self.topic_names().get(ref.slug, ref.slug)
             return FeedMeta(ref, f"{name} – gov.kz news", f"gov.kz press releases on {name}.", lang)
@@ -178,14 +178,15 @@ class FeedService:
     def entry(self, row: dict, base_url: str) -> Entry:
         agency = self.agencies.get(row["agency"]) if row["agency"] else None
         names = self.topic_names()
+        link = row["link"] or f"{base_url}/items/{row['uid']}"
         return Entry(
             id=atom_id(row["key"]),
             uid=row["uid"],
             title=row["title"],
-            link=row["link"] or f"{base_url}/items/{row['uid']}",
+            link=link,
             author=agency.name_in(row["lang"]) if agency else "gov.kz",
             categories=tuple(Category(t, names.get(t, t)) for t in row["topics"]),
-            content_html=content_html(row["body"]),
+            content_html=content_html(row["body"], link),
             summary=summary_text(row["body"]),
             published=row["published"].astimezone(KAZAKHSTAN),
             updated=row["updated"].astimezone(KAZAKHSTAN),

@@ -19,16 +19,36 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GENERATOR = ("feeds", __version__)
 
 
-class _EntryLanguage(BaseEntryExtension):
-    """feedgen has no per-entry xml:lang; this extension writes the item's language."""
+class _EntryExtras(BaseEntryExtension):
+    """What feedgen 1.0 cannot write for an entry: xml:lang, the attributes of the alternate
+    link (its entry writer drops rel/type/hreflang: it shadows the link dict with the new
+    element) and the image as an enclosure (which would otherwise lose its rel too)."""
 
     def __init__(self) -> None:
         self.lang: str | None = None
+        self.image: str | None = None
 
     def extend_atom(self, entry):  # type: ignore[no-untyped-def]
         if self.lang:
             entry.attrib[XML_LANG] = self.lang
+        for link in entry.findall(f"{{{ATOM_NS}}}link"):
+            link.attrib.update({"rel": "alternate", "type": "text/html"})
+        if self.image:
+            ElementTree.SubElement(
+                entry,
+                f"{{{ATOM_NS}}}link",
+                rel="enclosure",
+                href=self.image,
+                type=_image_type(self.image),
+            )
         return entry
+
+    def extend_rss(self, item):  # type: ignore[no-untyped-def]
+        if self.image:
+            ElementTree.SubElement(
+                item, "enclosure", url=self.image, length="0", type=_image_type(self.image)
+            )
+        return item
 
 
 class _Paging(BaseExtension):
@@ -58,22 +78,21 @@ def _paging_links(links: PageLinks) -> list[tuple[str, str]]:
 
 def _generator(meta: FeedMeta, entries: list[Entry], links: PageLinks, fmt: str) -> FeedGenerator:
     fg = FeedGenerator()
-    fg.register_extension("paging", _Paging, _EntryLanguage, atom=True, rss=True)
+    fg.register_extension("paging", _Paging, BaseEntryExtension, atom=False, rss=True)
+    fg.register_extension("extras", BaseExtension, _EntryExtras, atom=True, rss=True)
     fg.id(links.alternate)
     fg.title(meta.title)
     fg.subtitle(meta.subtitle)
     fg.author({"name": "gov.kz"})
-    fg.link(href=links.alternate, rel="alternate", type="text/html")
-    fg.link(
-        href=links.self,
-        rel="self",
-        type="application/atom+xml" if fmt == "atom" else "application/rss+xml",
-    )
+    self_type = "application/atom+xml" if fmt == "atom" else "application/rss+xml"
+    fg.link(href=links.self, rel="self", type=self_type)
     if fmt == "atom":
         for rel, href in _paging_links(links):
             fg.link(href=href, rel=rel, type="application/atom+xml")
     else:
         fg.paging.links = _paging_links(links)
+    # Last: feedgen takes the RSS channel's <link> from the last link given.
+    fg.link(href=links.alternate, rel="alternate", type="text/html")
     fg.icon(links.icon)
     fg.logo(links.icon)
     fg.generator(*GENERATOR)
@@ -91,7 +110,7 @@ def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
     fe.id(entry.id)
     fe.guid(entry.id, permalink=False)
     fe.title(entry.title)
-    fe.link(href=entry.link, rel="alternate", type="text/html", hreflang=entry.lang)
+    fe.link(href=entry.link, rel="alternate")
     fe.author({"name": entry.author})
     for category in entry.categories:
         fe.category(term=category.term, label=category.label)
@@ -101,9 +120,8 @@ def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
         fe.summary(entry.summary)
     fe.published(entry.published)
     fe.updated(entry.updated)
-    if entry.image:
-        fe.enclosure(entry.image, "0", _image_type(entry.image))
-    fe.paging.lang = entry.lang
+    fe.extras.lang = entry.lang
+    fe.extras.image = entry.image
 
 
 def _image_type(url: str) -> str:

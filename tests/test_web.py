@@ -284,3 +284,34 @@ def test_w3c_validator_finds_no_error_in_any_feed(client: FlaskClient, w3c, fmt:
         assert errors == [], path
         checked += 1
     assert checked == len(feed_paths(client))
+
+
+HOSTILE_TITLE = "<script>alert('t')</script> & ]]> Tom & \"Jerry\""
+HOSTILE_BODY = "Look <img src=x onerror=alert(1)> ]]> &amp; <a href=\"javascript:alert(2)\">x</a>\x01 end."
+
+
+def test_hostile_text_is_escaped_everywhere(app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path) -> None:
+    dump = tmp_path / "hostile.txt"
+    dump.write_text(
+        f"News\n{HOSTILE_TITLE} 11.01.2026\n{HOSTILE_BODY}Source : "
+        "https://www.gov.kz/memleket/entities/mfa/press/news/details/999?lang=en",
+        encoding="utf-8",
+    )
+    Ingester(app.extensions["feeds"].store, settings).run([str(dump)])
+    atom = client.get("/agencies/mfa.atom").data
+    entry = ElementTree.fromstring(atom).find("{http://www.w3.org/2005/Atom}entry")
+    assert entry.findtext("{http://www.w3.org/2005/Atom}title") == HOSTILE_TITLE
+    content = entry.findtext("{http://www.w3.org/2005/Atom}content")
+    assert content == (
+        "<p>Look &lt;img src=x onerror=alert(1)&gt; ]]&gt; &amp;amp; "
+        "&lt;a href=\"javascript:alert(2)\"&gt;x&lt;/a&gt; end.</p>"
+    )
+    assert not feedparser.parse(atom).bozo
+    rss = ElementTree.fromstring(client.get("/agencies/mfa.rss").data)
+    assert rss.find("channel/item/title").text == HOSTILE_TITLE
+    assert rss.find("channel/item/{http://purl.org/rss/1.0/modules/content/}encoded").text == content
+    item = json.loads(client.get("/agencies/mfa.json").data)["items"][0]
+    assert (item["title"], item["content_html"]) == (HOSTILE_TITLE, content)
+    for page in (client.get("/agencies/mfa").text, client.get("/").text):
+        assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt; &amp; ]]&gt; Tom &amp; &#34;Jerry&#34;" in client.get("/agencies/mfa").text
