@@ -24,7 +24,7 @@ import json
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ _CYRILLIC_LATIN = [
     ("клмнопрстуф", ["k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f"]),
     ("хцчшщъыьэюя", ["kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"]),
     ("әғқңөұүһі", ["a", "gh", "q", "ng", "o", "u", "u", "h", "i"]),  # Kazakh
-    ("єїґў", ["ye", "yi", "g", "u"]),  # Ukrainian and Belarusian, so names in them keep these letters
+    ("єїґў", ["ye", "yi", "g", "u"]),  # Ukrainian, Belarusian: names keep these letters
 ]
 # fmt: on
 _CYRILLIC_TO_LATIN = str.maketrans(
@@ -110,18 +110,65 @@ class Topic:
         return {"ru": self.name_ru, "kk": self.name_kk}.get(lang) or self.name
 
 
-def _fold(text: str) -> str:
-    return text.translate(_FOLDED)
+def normalize(text: str) -> str:
+    """Text as the rules read it: lower-case, "ё" as "е", one kind of apostrophe."""
+    return text.translate(_FOLDED).lower()
 
 
-def term_regex(term: str) -> str:
-    """The regular expression of one term, without the leading word boundary."""
-    words = [_word_regex(word) for word in _fold(term).split(" ")]
-    return r"\s+".join(words) + ("" if term.endswith("*") else r"(?!\w)")
+# -- compiling terms ----------------------------------------------------------------------
+# A topic's terms become one regular expression shaped like a trie ("tax(?:es|payer\w*|...)")
+# rather than one alternative per term: Python's regex engine tries alternatives one by one
+# at every word start, and the trie lets it give up after a letter or two (on the sample
+# items, 0.35 ms an item for all topics instead of 4.8 ms). It runs on normalized text, so
+# no IGNORECASE. Each term ends in an empty named group (t<index>), so the match's
+# `lastgroup` says which term it was.
+
+_GAP, _STEM, _END = "\0gap", "\0stem", "\0end"  # cannot occur in a term: see _TERM
+_ATOM_REGEX = {_GAP: r"\s+", _STEM: r"\w*", _END: r"(?!\w)"}
+# After the same letters, try longer terms first: more letters, then the next word of a
+# phrase, then a stem's ending, then the end of a word.
+_ATOM_ORDER = {_GAP: 1, _STEM: 2, _END: 3}
+_Trie = dict[str | None, Any]
 
 
-def _word_regex(word: str) -> str:
-    return re.escape(word.removesuffix("*")) + (r"\w*" if word.endswith("*") else "")
+def _atoms(term: str) -> list[str]:
+    """A term as letters and markers: "tax re*" -> t a x GAP r e STEM."""
+    atoms: list[str] = []
+    for index, word in enumerate(term.split(" ")):
+        if index:
+            atoms.append(_GAP)
+        atoms.extend(word.removesuffix("*"))
+        if word.endswith("*"):
+            atoms.append(_STEM)
+    if not term.endswith("*"):
+        atoms.append(_END)
+    return atoms
+
+
+def _trie_regex(node: _Trie) -> str:
+    keys = sorted(
+        (key for key in node if key is not None), key=lambda k: (_ATOM_ORDER.get(k, 0), k)
+    )
+    branches = [
+        (_ATOM_REGEX[key] if key in _ATOM_REGEX else re.escape(key)) + _trie_regex(node[key])
+        for key in keys
+    ]
+    if None in node:
+        branches.append(f"(?P<t{node[None]}>)")
+    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+
+def compile_terms(terms: Sequence[str]) -> re.Pattern[str]:
+    """One regular expression finding every term (normalized) on word boundaries."""
+    if not terms:
+        return re.compile(r"(?!)")  # finds nothing
+    trie: _Trie = {}
+    for index, term in enumerate(terms):
+        node = trie
+        for atom in _atoms(term):
+            node = node.setdefault(atom, {})
+        node[None] = index
+    return re.compile(rf"(?<!\w)(?:{_trie_regex(trie)})")
 
 
 @dataclass(frozen=True)
@@ -142,30 +189,32 @@ class TopicRule:
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Longest first: where "state revenue" and "state" both start, the phrase is the term.
-        ordered = sorted(range(len(self.terms)), key=lambda i: -len(self.terms[i]))
-        alternatives = "|".join(f"(?P<t{i}>{term_regex(self.terms[i])})" for i in ordered)
-        pattern = re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)
+        pattern = compile_terms([normalize(term) for term in self.terms])
         object.__setattr__(self, "_pattern", pattern)
 
-    def found(self, text: str) -> Iterable[str]:
-        """The terms found in a (folded) text, in order, repeated as often as found."""
+    def found(self, text: str) -> Iterator[str]:
+        """The terms found in a normalized text, in order, repeated as often as found.
+        Where terms overlap, the longest wins ("tax code", not "tax")."""
         for match in self._pattern.finditer(text):
             yield self.terms[int(match.lastgroup[1:])]  # type: ignore[index]
 
     def matches(self, title: str, body: str) -> bool:
-        """Whether the score reaches min_score; stops reading the body once it does."""
+        """Whether the score of a normalized title and body reaches min_score; stops reading
+        as soon as it does."""
         score = TITLE_WEIGHT * len(set(self.found(title)))
+        if score >= self.min_score:
+            return True
         seen: set[str] = set()
         for term in self.found(body):
-            if score >= self.min_score:
-                break
             if term not in seen:
                 seen.add(term)
                 score += BODY_WEIGHT
-        return score >= self.min_score
+                if score >= self.min_score:
+                    return True
+        return False
 
     def score(self, title: str, body: str) -> TopicScore:
+        """The full score of a normalized title and body, with the terms found."""
         in_title, in_body = frozenset(self.found(title)), frozenset(self.found(body))
         total = TITLE_WEIGHT * len(in_title) + BODY_WEIGHT * len(in_body)
         return TopicScore(self.topic.slug, total, in_title, in_body)
@@ -183,12 +232,12 @@ class TopicRules:
 
     def classify(self, title: str, body: str) -> frozenset[str]:
         """Slugs of the subject topics of an item."""
-        title, body = _fold(title), _fold(body)
+        title, body = normalize(title), normalize(body)
         return frozenset(rule.topic.slug for rule in self.rules if rule.matches(title, body))
 
     def explain(self, title: str, body: str) -> list[TopicScore]:
         """Every topic's score and the terms that made it, for people tuning the rules."""
-        title, body = _fold(title), _fold(body)
+        title, body = normalize(title), normalize(body)
         return [rule.score(title, body) for rule in self.rules]
 
     def section_topic(self, name: str) -> Topic:
@@ -308,7 +357,7 @@ def _parse_terms(table: Mapping[str, Any], lang: str, where: str) -> list[str]:
         raise SettingsError(f"{where}: {lang} must be a list of strings")
     checked = []
     for term in terms:
-        clean = _fold(term.strip())
+        clean = normalize(term.strip())
         if not clean or clean == "*":
             raise SettingsError(f"{where}: empty term in {lang}")
         if not _TERM.match(clean):
@@ -316,7 +365,7 @@ def _parse_terms(table: Mapping[str, Any], lang: str, where: str) -> list[str]:
                 f"{where}: invalid term {term!r} in {lang} (expected words separated by "
                 "single spaces, each optionally ending in *)"
             )
-        checked.append(clean.casefold())
+        checked.append(clean)
     return checked
 
 

@@ -142,25 +142,61 @@ def list_feeds(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--limit", default=100, show_default=True, type=int, help="Most items to follow.")
+@click.pass_context
+def follow(ctx: click.Context, limit: int) -> None:
+    """Follow due gov.kz links now (full text, exact time, image)."""
+    from feeds.follow import Follower
+
+    settings = _settings(ctx)
+    store = _store(ctx)
+    report = Follower(store, settings, Ingester(store, settings).rules).run(limit=limit)
+    click.echo(
+        f"{report.attempted} followed: {report.changed} changed, {report.unchanged} unchanged, "
+        f"{report.failed} failed"
+    )
+    for error in report.errors:
+        click.echo(f"  {error}")
+    if report.host_paused_until:
+        click.echo(f"gov.kz paused until {report.host_paused_until.isoformat()}")
+
+
+@main.command()
+@click.pass_context
+def schedule(ctx: click.Context) -> None:
+    """Run the scheduler alone: ingest and follow every INGEST_INTERVAL."""
+    from feeds.scheduler import Tick, build_scheduler
+
+    settings = _settings(ctx)
+    click.echo(f"scheduling ingest and follow every {settings.ingest_interval:g} s")
+    scheduler = build_scheduler(Tick(_store(ctx), settings), blocking=True)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option(
     "--workers", default=2, show_default=True, type=int, help="gunicorn worker processes."
 )
-@click.option("--no-scheduler", is_flag=True, help="Do not ingest in this process.")
+@click.option("--no-scheduler", is_flag=True, help="Do not ingest and follow in this process.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool) -> None:
-    """Serve the feeds over HTTP (gunicorn), ingesting the configured dumps first."""
+    """Serve the feeds over HTTP (gunicorn), with the scheduler in-process."""
+    from feeds.scheduler import Tick, build_scheduler
     from feeds.server import serve as run_server
 
     settings = _settings(ctx)
+    on_ready = None
     if not no_scheduler:
-        reports = Ingester(_store(ctx), settings).run(list(settings.dumps))
-        for report in reports:
-            _print_report(report)
-        _store(ctx).close()  # the workers open their own connections after the fork
+        # Built before the server starts, started in gunicorn's master once it listens.
+        scheduler = build_scheduler(Tick(_store(ctx), settings), blocking=False)
+        on_ready = scheduler.start
     click.echo(f"serving on http://{host}:{port}/")
-    run_server(settings, host, port, workers)
+    run_server(settings, host, port, workers, on_ready)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,6 +31,7 @@ from feeds.feedmodel import (
 from feeds.links import LANGUAGES
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
+from feeds.sanitize import clean_html, html_to_text
 from feeds.store import Cursor, FeedRows, Store
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
@@ -182,15 +183,20 @@ class FeedService:
         return Entry(
             id=atom_id(row["key"]),
             uid=row["uid"],
-            title=row["title"],
+            title=row["api_title"] or row["title"],
             link=link,
             author=agency.name_in(row["lang"]) if agency else "gov.kz",
             categories=tuple(Category(t, names.get(t, t)) for t in row["topics"]),
-            content_html=content_html(row["body"], link),
-            summary=summary_text(row["body"]),
+            content_html=clean_html(row["api_body_html"])
+            if row["api_body_html"]
+            else content_html(row["body"], link),
+            summary=summary_text(
+                html_to_text(row["api_body_html"]) if row["api_body_html"] else row["body"]
+            ),
             published=row["published"].astimezone(KAZAKHSTAN),
             updated=row["updated"].astimezone(KAZAKHSTAN),
             lang=row["lang"],
+            image=row["api_image"],
             other_sources=tuple(filter(None, row["other_sources"].split("\n"))),
         )
 

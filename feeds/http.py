@@ -25,7 +25,7 @@ _CONNECT_REASONS = {
 
 
 def make_session(retries: int = 2) -> requests.Session:
-    session = requests.Session()
+    """For dump URLs: retries on connection errors and 5xx, with back-off."""
     retry = Retry(
         total=retries,
         backoff_factor=0.5,
@@ -34,6 +34,30 @@ def make_session(retries: int = 2) -> requests.Session:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+    return _session(retry)
+
+
+def make_follow_session() -> requests.Session:
+    """For the gov.kz API: two quick retries on 500/502/504 only. No connect or read
+    retries (an unreachable or slow host pauses following instead of being asked twice) and
+    none on 429 or 503, whose Retry-After the follower honours without blocking in a sleep."""
+    retry = Retry(
+        total=2,
+        connect=0,
+        read=0,
+        status=2,
+        redirect=0,
+        backoff_factor=0.5,
+        status_forcelist=(500, 502, 504),
+        allowed_methods=("GET",),
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
+    return _session(retry)
+
+
+def _session(retry: Retry) -> requests.Session:
+    session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -53,7 +77,8 @@ def read_capped(response: requests.Response, max_bytes: int, what: str) -> bytes
     """The body, or an error naming `what` once it grows past `max_bytes`."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise SourceError(f"{what}: body of {declared} bytes is over the limit of {max_bytes}")
+        limit = f"the limit of {max_bytes} bytes"
+        raise SourceError(f"{what}: body of {declared} bytes is over {limit}")
     body = bytearray()
     for chunk in response.iter_content(CHUNK):
         body += chunk
@@ -89,6 +114,11 @@ def fetch_dump(
             )
     except requests.RequestException as exc:
         raise SourceError(f"{url}: {_reason(exc)}") from None
+
+
+def describe_error(exc: requests.RequestException) -> str:
+    """A short, stable reason for a failed request (no object addresses, no stack)."""
+    return _reason(exc)
 
 
 def _reason(exc: requests.RequestException) -> str:

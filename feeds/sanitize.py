@@ -1,6 +1,8 @@
 """Pure HTML sanitizing with nh3 (the Rust ammonia library): what reaches any feed or page
 as HTML goes through here."""
 
+import html
+import re
 from urllib.parse import urljoin
 
 import nh3
@@ -38,3 +40,13 @@ def clean_html(fragment: str, base_url: str | None = None) -> str:
         attribute_filter=absolute,
         link_rel="noopener noreferrer nofollow",
     )
+
+
+_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote|figcaption)\s*>", re.I)
+
+
+def html_to_text(fragment: str) -> str:
+    """The text of an HTML fragment, one line per block (for classifying followed items)."""
+    stripped = nh3.clean(_BLOCK_END.sub("\n", fragment), tags=set())
+    lines = (" ".join(html.unescape(line).split()) for line in stripped.split("\n"))
+    return "\n".join(line for line in lines if line)

@@ -100,3 +100,22 @@ state = Table(
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# What following an item's gov.kz link brought (SPEC section 8), kept apart from the dump's
+# text so a re-ingest compares dump with dump; and the back-off state of that item.
+follows = Table(
+    "follows",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(16), nullable=False),  # pending, ok, failed, gone
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("next_try", UtcDateTime),  # None: nothing more to do
+    Column("followed_at", UtcDateTime),
+    Column("title", Text),
+    Column("body_html", Text),
+    Column("published", UtcDateTime),
+    Column("image", Text),
+    Column("content_hash", String(64)),
+)
+Index("ix_follows_due", follows.c.next_try)

@@ -1,6 +1,7 @@
 """Serving the web application with gunicorn from `feeds serve` (the same server as
 `gunicorn wsgi:app` in production)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -28,8 +29,16 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings)
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    options = {
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Run gunicorn; `on_ready` runs in the master once it listens (the in-process
+    scheduler starts there, so exactly one runs however many workers there are)."""
+    options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
@@ -37,4 +46,6 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         "accesslog": "-",
         "loglevel": settings.log_level.lower(),
     }
+    if on_ready:
+        options["when_ready"] = lambda arbiter: on_ready()
     GunicornServer(settings, options).run()

@@ -151,6 +151,11 @@ class Settings:
         "Seconds to wait for a dump URL or a gov.kz answer before giving up.",
         _positive_number,
     )
+    follow_max_bytes: int = setting(
+        2_000_000,
+        "Largest gov.kz API answer read, in bytes; a bigger one fails that item.",
+        _positive_int,
+    )
     max_dump_bytes: int = setting(
         200_000_000, "Largest dump accepted from a URL or a file, in bytes.", _positive_int
     )

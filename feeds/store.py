@@ -33,10 +33,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.sql import Select
 
+from feeds.enrich import FOLLOWED_KINDS, Enrichment
 from feeds.errors import StoreError
-from feeds.records import ItemRecord, item_uid
-from feeds.schema import item_topics, items, sources, state
+from feeds.records import ItemRecord, item_uid, sort_key
+from feeds.schema import follows, item_topics, items, sources, state
 
 BATCH = 500  # keys looked up per query: well under SQLite's bound-parameter limit
 CONTENT_VERSION = "content_version"
@@ -69,6 +71,14 @@ Cursor = tuple[int, int]  # (sort_key, item id) of an item a page starts after o
 class FeedRows:
     rows: list[dict[str, Any]]
     more: bool  # items exist beyond this page in the direction it was read
+
+
+@dataclass(frozen=True)
+class DueFollow:
+    item_id: int
+    govkz_id: str
+    lang: str
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,15 @@ def _content_values(record: ItemRecord) -> dict[str, Any]:
         "lang": record.lang,
         "content_hash": record.content_hash,
     }
+
+
+def _with_enrichment(query: Select) -> Select:
+    """Add what following the item's link brought, when it did (columns api_*)."""
+    return query.outerjoin(follows, follows.c.item_id == items.c.id).add_columns(
+        follows.c.title.label("api_title"),
+        follows.c.body_html.label("api_body_html"),
+        follows.c.image.label("api_image"),
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -227,16 +246,27 @@ class Store:
             values = {**_content_values(record), "sections": sections, "updated": now}
             updates.append({**values, "row_id": row.id, "sort_key": row.sort_key})
         if inserts:
-            statement = insert(items).returning(items.c.id, sort_by_parameter_order=True)
-            for values, item_id in zip(
-                inserts, connection.scalars(statement, inserts), strict=True
-            ):
-                values["row_id"] = item_id
+            self._insert_items(connection, inserts, now)
         if updates:
             connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
         self._write_topics(connection, [*inserts, *updates], topics_of)
         counts.new += len(inserts)
         counts.updated += len(updates)
+
+    @staticmethod
+    def _insert_items(connection: Connection, inserts: list[dict[str, Any]], now: datetime) -> None:
+        """Insert new items (their ids go into `row_id`) and make the followable ones due."""
+        statement = insert(items).returning(items.c.id, sort_by_parameter_order=True)
+        ids = connection.scalars(statement, inserts)
+        for values, item_id in zip(inserts, ids, strict=True):
+            values["row_id"] = item_id
+        due = [
+            {"item_id": v["row_id"], "status": "pending", "attempts": 0, "next_try": now}
+            for v in inserts
+            if v["kind"] in FOLLOWED_KINDS
+        ]
+        if due:
+            connection.execute(insert(follows), due)
 
     @staticmethod
     def _write_topics(
@@ -377,11 +407,13 @@ class Store:
         newer than it; both are exclusive, so pages never overlap however items arrive."""
         if topic is not None:
             key, item_id = item_topics.c.sort_key, item_topics.c.item_id
-            query = select(items).join(item_topics, item_topics.c.item_id == items.c.id)
+            query = _with_enrichment(
+                select(items).join(item_topics, item_topics.c.item_id == items.c.id)
+            )
             query = query.where(item_topics.c.topic == topic)
         else:
             key, item_id = items.c.sort_key, items.c.id
-            query = select(items)
+            query = _with_enrichment(select(items))
         if agencies is not None:
             query = query.where(items.c.agency.in_(sorted(agencies)))
         if lang is not None:
@@ -416,7 +448,9 @@ class Store:
 
     def item_by_uid(self, uid: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
-            row = connection.execute(select(items).where(items.c.uid == uid)).first()
+            row = connection.execute(
+                _with_enrichment(select(items)).where(items.c.uid == uid)
+            ).first()
             if row is None:
                 return None
             found = row._asdict()
@@ -446,3 +480,117 @@ class Store:
     def last_ingest(self) -> datetime | None:
         with self.engine.connect() as connection:
             return connection.scalar(select(func.max(sources.c.last_ingest)))
+
+    # -- following ---------------------------------------------------------------------------
+
+    def due_follows(self, now: datetime, limit: int) -> list[DueFollow]:
+        """Items whose gov.kz link should be followed now, longest waiting first."""
+        query = (
+            select(follows.c.item_id, items.c.govkz_id, items.c.link_lang, follows.c.attempts)
+            .join(items, items.c.id == follows.c.item_id)
+            .where(follows.c.next_try <= now)
+            .order_by(follows.c.next_try, follows.c.item_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [DueFollow(*row) for row in connection.execute(query)]
+
+    def save_enrichment(
+        self, item_id: int, enrichment: Enrichment, now: datetime, topics_of: TopicsOf
+    ) -> bool:
+        """Store what the API gave; True when it changed the item (feeds then re-render)."""
+        with self.engine.begin() as connection:
+            stored = connection.scalar(
+                select(follows.c.content_hash).where(follows.c.item_id == item_id)
+            )
+            done = {
+                "status": "ok",
+                "attempts": 0,
+                "last_error": None,
+                "next_try": None,
+                "followed_at": now,
+            }
+            if stored == enrichment.content_hash:
+                connection.execute(
+                    update(follows).where(follows.c.item_id == item_id).values(**done)
+                )
+                return False
+            connection.execute(
+                update(follows)
+                .where(follows.c.item_id == item_id)
+                .values(
+                    **done,
+                    title=enrichment.title or None,
+                    body_html=enrichment.body_html or None,
+                    published=enrichment.published,
+                    image=enrichment.image,
+                    content_hash=enrichment.content_hash,
+                )
+            )
+            self._apply_enrichment(connection, item_id, enrichment, now, topics_of)
+            self._bump_version(connection)
+        return True
+
+    def _apply_enrichment(
+        self,
+        connection: Connection,
+        item_id: int,
+        enrichment: Enrichment,
+        now: datetime,
+        topics_of: TopicsOf,
+    ) -> None:
+        """The item's time, order and topics as the API's text and time say."""
+        item = connection.execute(
+            select(
+                items.c.published, items.c.position, items.c.sections, items.c.title, items.c.body
+            ).where(items.c.id == item_id)
+        ).one()
+        published = enrichment.published or item.published
+        key = sort_key(published, item.position)
+        connection.execute(
+            update(items)
+            .where(items.c.id == item_id)
+            .values(published=published, updated=now, sort_key=key)
+        )
+        row = {
+            "row_id": item_id,
+            "title": enrichment.title or item.title,
+            "body": enrichment.body_text or item.body,
+            "sections": item.sections,
+            "sort_key": key,
+        }
+        self._write_topics(connection, [row], topics_of)
+
+    def save_follow_failure(
+        self, item_id: int, status: str, error: str, next_try: datetime | None
+    ) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(follows)
+                .where(follows.c.item_id == item_id)
+                .values(
+                    status=status,
+                    attempts=follows.c.attempts + 1,
+                    last_error=error[:500],
+                    next_try=next_try,
+                )
+            )
+
+    def follow_counts(self) -> dict[str, int]:
+        query = select(follows.c.status, func.count()).group_by(follows.c.status)
+        with self.engine.connect() as connection:
+            counts = dict(connection.execute(query).all())
+        return {status: counts.get(status, 0) for status in ("pending", "ok", "failed", "gone")}
+
+    def follow_state(self, item_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(follows).where(follows.c.item_id == item_id)).first()
+        return row._asdict() if row else None
+
+    def get_state(self, name: str) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.scalar(select(state.c.value).where(state.c.name == name))
+
+    def put_state(self, name: str, value: str) -> None:
+        with self.engine.begin() as connection:
+            self._set_state(connection, name, value)

@@ -6,12 +6,14 @@ import time and no scheduler is started here (gunicorn forks workers; see wsgi.p
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
+from feeds import pages
 from feeds.catalog import load_agencies
 from feeds.classify import load_topics
 from feeds.feedmodel import FORMATS, FeedRef
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["feeds"] = service
     _routes(app)
+    app.after_request(pages.feeds_for_browsers)
     return app
 
 
@@ -102,20 +105,40 @@ def _page(kind: str, slug: str) -> Response | str:
     return render_template("feed.html", **feed_page_context(ref, query))
 
 
+def site_base() -> str:
+    """The public base URL, as the OPML gives it: what a reader should be given to copy."""
+    return service().site_url or base_url()
+
+
 def feed_page_context(ref: FeedRef, query: PageQuery) -> dict[str, Any]:
     svc = service()
     page = svc.rows(ref, query)
     links = svc.page_links(ref, "atom", query, page, base_url())
     html_links = svc.page_links(ref, "", query, page, base_url())
+    languages = [("", "All languages")] + [
+        (lang, pages.LANGUAGE_SELF_NAMES[lang]) for lang in pages.LANGUAGE_ORDER
+    ]
     return {
         "meta": svc.meta(ref, query.lang),
         "ref": ref,
+        "summary": pages.feed_summary(svc, ref),
         "entries": [svc.entry(row, base_url()) for row in page.rows],
         "feed_urls": {fmt: f"{base_url()}{ref.path(fmt)}" for fmt in FORMATS},
+        "copy_url": f"{site_base()}{ref.path('atom')}",
+        "lang": query.lang or "",
+        "language_links": [
+            (lang, name, _page_url(ref, query.params(lang=lang or None, after=None, before=None)))
+            for lang, name in languages
+        ],
         "next": html_links.next,
         "previous": html_links.previous,
         "atom": links,
+        "is_govkz": pages.is_govkz,
     }
+
+
+def _page_url(ref: FeedRef, params: dict[str, str]) -> str:
+    return ref.path() + (f"?{urlencode(params)}" if params else "")
 
 
 def _routes(app: Flask) -> None:
@@ -147,14 +170,20 @@ def _routes(app: Flask) -> None:
 
     @app.get("/")
     def index() -> str:
-        return render_template("index.html", **index_context())
+        return render_template("index.html", **index_context(request.args.get("q", "")))
 
     @app.get("/items/<uid>")
     def item_page(uid: str) -> Response | str:
         row = service().store.item_by_uid(uid)
         if row is None:
             return _plain(404, f"unknown item {uid[:40]!r}")
-        return render_template("item.html", entry=service().entry(row, base_url()))
+        agency = service().agencies.get(row["agency"]) if row["agency"] else None
+        return render_template(
+            "item.html",
+            entry=service().entry(row, base_url()),
+            agency=agency,
+            is_govkz=pages.is_govkz,
+        )
 
     @app.get("/feeds.opml")
     def opml() -> Response:
@@ -171,6 +200,9 @@ def _routes(app: Flask) -> None:
                 "items": store.count_items(),
                 "content_version": store.content_version(),
                 "last_ingest": last.isoformat() if last else None,
+                "last_good_ingest": store.get_state("last_good_ingest"),
+                "last_follow": store.get_state("last_follow"),
+                "follow": store.follow_counts(),
             }
         except SQLAlchemyError as exc:
             return {"status": "error", "error": f"store unavailable: {exc.__class__.__name__}"}, 503
@@ -181,46 +213,28 @@ def _routes(app: Flask) -> None:
         return _plain(exc.code or 500, f"{exc.code} {exc.name}")
 
 
-def index_context() -> dict[str, Any]:
+def index_context(q: str = "") -> dict[str, Any]:
+    """Every feed with items; with a query `q`, only the rows that match it (see feeds.pages).
+    `agencies` and `topics` rows start with what `opml_groups` reads."""
     svc = service()
-    agencies = {row.name: row for row in svc.store.agency_counts()}
-    topics = {row.name: row for row in svc.store.topic_counts()}
-    names = svc.topic_names()
-    agency_rows = []
-    for slug in sorted(set(agencies) | {a.slug for a in svc.agencies.all()}):
-        subtree = {slug} | svc.agencies.descendants(slug)
-        counted = [agencies[s] for s in subtree if s in agencies]
-        if not counted:
-            continue
-        last = max(c.last_updated for c in counted if c.last_updated)
-        agency = svc.agencies.get(slug)
-        depth = len(svc.agencies.ancestors(slug))
-        agency_rows.append((agency, sum(c.items for c in counted), last, depth))
-    topic_rows = [
-        (slug, names.get(slug, slug), row.items, row.last_updated) for slug, row in topics.items()
-    ]
+    counts = pages.language_counts(svc)
+    all_agencies = pages.agency_rows(svc, counts)
+    all_topics = pages.topic_rows(svc, counts)
+    terms = pages.search_terms(q)
+    agencies = pages.filter_agencies(all_agencies, terms)
+    topics = pages.filter_topics(all_topics, terms)
     return {
+        "q": q,
         "total": svc.store.count_items(),
-        "agencies": _by_parent(agency_rows, svc),
-        "topics": topic_rows,
+        "everything": pages.feed_summary(svc, FeedRef("all")),
+        "agencies": agencies,
+        "agency_groups": pages.agency_groups(agencies),
+        "topics": topics,
+        "feed_count": len(all_agencies) + len(all_topics),
+        "match_count": sum(row.match for row in agencies) + len(topics),
+        "base": site_base(),
         "now": datetime.now(UTC),
     }
-
-
-def _by_parent(rows: list, svc: FeedService) -> list:
-    """Agencies in tree order: each parent followed by its children."""
-    by_slug = {row[0].slug: row for row in rows}
-    ordered: list = []
-
-    def visit(slug: str) -> None:
-        if slug in by_slug:
-            ordered.append(by_slug.pop(slug))
-        for child in sorted(svc.agencies.children(slug)):
-            visit(child)
-
-    for slug in sorted(by_slug, key=lambda s: (len(svc.agencies.ancestors(s)), s)):
-        visit(slug)
-    return ordered
 
 
 def opml_groups() -> list[tuple[str, list[tuple[str, str, str]]]]:

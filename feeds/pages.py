@@ -1,0 +1,324 @@
+"""What the HTML pages show (SPEC section 5): the index's rows of feeds, their language mix and
+the search that narrows them, and the header of a feed page.
+
+Built only from what the feed service exposes; `feeds.web` turns it into template context.
+The search is the same on both sides: here for `?q=` (no JavaScript needed) and in
+`static/pages.js` as you type. A row matches when every word of the query occurs in its
+search text (slug and names, lower-cased); the ancestors of a matching agency stay listed,
+marked as context, so that the tree still reads.
+"""
+
+import threading
+import weakref
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from flask import Response, request
+
+from feeds.catalog import Agency
+from feeds.feedmodel import FeedRef
+from feeds.feedservice import FeedService
+from feeds.records import KAZAKHSTAN
+from feeds.store import FeedCount, Store
+
+LANGUAGE_ORDER = ("en", "ru", "kk")
+LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "kk": "Kazakh"}
+LANGUAGE_SELF_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
+SCAN_PAGE = 500  # rows read per query while counting languages
+GOVKZ_HOSTS = ("gov.kz", "www.gov.kz")
+
+LanguageMix = tuple[tuple[str, int], ...]  # (lang, items), most items first
+
+
+class AgencyRow(NamedTuple):
+    """One agency of the index; starts like the (agency, items, last, depth) rows OPML reads."""
+
+    agency: Agency
+    items: int
+    last_updated: datetime | None
+    depth: int
+    languages: LanguageMix = ()
+    parent: str = ""  # the nearest ancestor listed in the index ("" for a group's head)
+    search: str = ""
+    match: bool = True  # False: listed only as the ancestor of a match
+
+
+class TopicRow(NamedTuple):
+    """One topic of the index; starts like the (slug, name, items, last) rows OPML reads."""
+
+    slug: str
+    name: str
+    items: int
+    last_updated: datetime | None
+    languages: LanguageMix = ()
+    search: str = ""
+    match: bool = True
+
+
+# -- language mix ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LanguageCounts:
+    """Items per language: of everything, of each agency (its own items) and of each topic."""
+
+    everything: Mapping[str, int] = field(default_factory=dict)
+    agencies: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    topics: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+
+def scan_language_counts(store: Store) -> LanguageCounts:
+    """Count by reading every item through `Store.feed_rows`, a page at a time (the store has
+    no query for it yet; `language_counts` keeps the result per content version)."""
+    everything: Counter[str] = Counter()
+    agencies: dict[str, Counter[str]] = {}
+    topics: dict[str, Counter[str]] = {}
+    after = None
+    while True:
+        page = store.feed_rows(limit=SCAN_PAGE, after=after)
+        for row in page.rows:
+            lang = row["lang"]
+            everything[lang] += 1
+            if row["agency"]:
+                agencies.setdefault(row["agency"], Counter())[lang] += 1
+            for topic in row["topics"]:
+                topics.setdefault(topic, Counter())[lang] += 1
+        if not page.more or not page.rows:
+            break
+        after = (page.rows[-1]["sort_key"], page.rows[-1]["id"])
+    return LanguageCounts(everything, agencies, topics)
+
+
+_counts: "weakref.WeakKeyDictionary[FeedService, tuple[int, LanguageCounts]]" = (
+    weakref.WeakKeyDictionary()
+)
+_counts_lock = threading.Lock()
+
+
+def language_counts(service: FeedService) -> LanguageCounts:
+    """The counts for the store's current content version, computed once per version."""
+    version = service.store.content_version()  # read first: a later ingest only invalidates
+    with _counts_lock:
+        cached = _counts.get(service)
+    if cached and cached[0] == version:
+        return cached[1]
+    counts = scan_language_counts(service.store)
+    with _counts_lock:
+        _counts[service] = (version, counts)
+    return counts
+
+
+def language_mix(counts: Iterable[Mapping[str, int]]) -> LanguageMix:
+    """The sum of some counts, most items first (en, ru, kk on ties)."""
+    total: Counter[str] = Counter()
+    for one in counts:
+        total.update(one)
+
+    def order(lang: str) -> tuple[int, int, str]:
+        known = LANGUAGE_ORDER.index(lang) if lang in LANGUAGE_ORDER else len(LANGUAGE_ORDER)
+        return (-total[lang], known, lang)
+
+    return tuple((lang, total[lang]) for lang in sorted(total, key=order) if total[lang])
+
+
+# -- search ---------------------------------------------------------------------------------
+
+
+def local_time(moment: datetime | None) -> datetime | None:
+    """A stored (UTC) time as gov.kz dates its items: Kazakhstan time."""
+    return moment.astimezone(KAZAKHSTAN) if moment else None
+
+
+def latest(counts: Iterable[FeedCount]) -> datetime | None:
+    return local_time(max((c.last_updated for c in counts if c.last_updated), default=None))
+
+
+def search_terms(query: str) -> list[str]:
+    return query.lower().split()
+
+
+def search_text(*parts: str) -> str:
+    return " ".join(" ".join(part.lower().split()) for part in parts if part)
+
+
+def matches(text: str, terms: list[str]) -> bool:
+    return all(term in text for term in terms)
+
+
+# -- the index ------------------------------------------------------------------------------
+
+
+def agency_rows(service: FeedService, counts: LanguageCounts) -> list[AgencyRow]:
+    """Every agency with items in its feed (its own or its children's), in tree order: each
+    group's head followed by its children, depth first, slugs in alphabetical order."""
+    catalog = service.agencies
+    by_slug = {row.name: row for row in service.store.agency_counts()}
+    rows: dict[str, AgencyRow] = {}
+    for slug in sorted(set(by_slug) | {a.slug for a in catalog.all()}):
+        subtree = {slug} | catalog.descendants(slug)
+        counted = [by_slug[s] for s in subtree if s in by_slug]
+        if not counted:
+            continue
+        agency = catalog.get(slug)
+        rows[slug] = AgencyRow(
+            agency=agency,
+            items=sum(c.items for c in counted),
+            last_updated=latest(counted),
+            depth=len(catalog.ancestors(slug)),
+            languages=language_mix(counts.agencies.get(s, {}) for s in subtree),
+            search=search_text(slug, agency.name, agency.name_ru, agency.name_kk),
+        )
+    children: dict[str, list[str]] = {}
+    heads: list[str] = []
+    for slug in rows:
+        parent = next((a for a in catalog.ancestors(slug) if a in rows), "")
+        rows[slug] = rows[slug]._replace(parent=parent)
+        (children.setdefault(parent, []) if parent else heads).append(slug)
+    ordered: list[AgencyRow] = []
+
+    def visit(slug: str) -> None:
+        ordered.append(rows[slug])
+        for child in sorted(children.get(slug, ())):
+            visit(child)
+
+    for slug in sorted(heads):
+        visit(slug)
+    return ordered
+
+
+def topic_rows(service: FeedService, counts: LanguageCounts) -> list[TopicRow]:
+    """Every topic with items, by slug."""
+    names = service.topic_names()
+    translated = {topic.slug: topic for topic in service.rules.topics}
+    translated.update({topic.slug: topic for topic in service.rules.sections.values()})
+    rows = []
+    for row in service.store.topic_counts():
+        slug = row.name
+        name = names.get(slug, slug)
+        topic = translated.get(slug)
+        other_names = (topic.name_ru, topic.name_kk) if topic else ()
+        rows.append(
+            TopicRow(
+                slug=slug,
+                name=name,
+                items=row.items,
+                last_updated=local_time(row.last_updated),
+                languages=language_mix([counts.topics.get(slug, {})]),
+                search=search_text(slug, name, *other_names),
+            )
+        )
+    return rows
+
+
+def filter_agencies(rows: list[AgencyRow], terms: list[str]) -> list[AgencyRow]:
+    """The matching rows and, marked `match=False`, their listed ancestors."""
+    if not terms:
+        return rows
+    wanted: set[str] = set()
+    kept: list[AgencyRow] = []
+    for row in reversed(rows):  # children come after their parents
+        match = matches(row.search, terms)
+        if match or row.agency.slug in wanted:
+            kept.append(row._replace(match=match))
+            if row.parent:
+                wanted.add(row.parent)
+    kept.reverse()
+    return kept
+
+
+def filter_topics(rows: list[TopicRow], terms: list[str]) -> list[TopicRow]:
+    return [row for row in rows if matches(row.search, terms)] if terms else rows
+
+
+def agency_groups(rows: list[AgencyRow]) -> list[list[AgencyRow]]:
+    """Consecutive rows cut before each group's head (a row without a listed parent)."""
+    groups: list[list[AgencyRow]] = []
+    for row in rows:
+        if not row.parent or not groups:
+            groups.append([])
+        groups[-1].append(row)
+    return groups
+
+
+# -- a feed page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedSummary:
+    """What a feed page says about its feed as a whole."""
+
+    name: str
+    items: int
+    last_updated: datetime | None
+    languages: LanguageMix
+    ancestors: tuple[Agency, ...] = ()  # agency feeds: parent first... up to the root
+    children: tuple[Agency, ...] = ()  # agency feeds: the subordinate bodies it includes
+
+
+def feed_summary(service: FeedService, ref: FeedRef) -> FeedSummary:
+    counts = language_counts(service)
+    if ref.kind == "agency":
+        catalog = service.agencies
+        subtree = {ref.slug} | catalog.descendants(ref.slug)
+        counted = [row for row in service.store.agency_counts() if row.name in subtree]
+        return FeedSummary(
+            name=catalog.get(ref.slug).name,
+            items=sum(row.items for row in counted),
+            last_updated=latest(counted),
+            languages=language_mix(counts.agencies.get(s, {}) for s in subtree),
+            ancestors=tuple(catalog.get(a) for a in reversed(catalog.ancestors(ref.slug))),
+            children=tuple(catalog.get(s) for s in catalog.children(ref.slug)),
+        )
+    if ref.kind == "topic":
+        row = next((r for r in service.store.topic_counts() if r.name == ref.slug), None)
+        return FeedSummary(
+            name=service.topic_names().get(ref.slug, ref.slug),
+            items=row.items if row else 0,
+            last_updated=local_time(row.last_updated) if row else None,
+            languages=language_mix([counts.topics.get(ref.slug, {})]),
+        )
+    return FeedSummary(
+        name="All gov.kz news",
+        items=service.store.count_items(),
+        last_updated=latest(service.store.topic_counts()),  # every item has a section topic
+        languages=language_mix([counts.everything]),
+    )
+
+
+def is_govkz(url: str) -> bool:
+    """Whether a link goes to the gov.kz portal (the pages link there and nowhere else)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and (parts.hostname or "") in GOVKZ_HOSTS
+
+
+# -- feeds opened in a browser tab ----------------------------------------------------------
+
+STYLED_FEED_TYPES = frozenset({"application/atom+xml", "application/rss+xml"})
+
+
+def is_browser_tab() -> bool:
+    """Whether the request is a browser opening a page: Fetch Metadata says so (sent to https
+    and localhost), or, without it, the client prefers HTML to feeds (feed readers do not)."""
+    destination = request.headers.get("Sec-Fetch-Dest")
+    if destination is not None:
+        return destination in ("document", "iframe")
+    accept = request.accept_mimetypes
+    return accept["text/html"] > max(accept[kind] for kind in STYLED_FEED_TYPES)
+
+
+def feeds_for_browsers(response: Response) -> Response:
+    """`after_request`: an Atom or RSS feed opened in a browser tab goes as application/xml.
+
+    Chromium shows application/atom+xml and application/rss+xml as plain text, never applying
+    their xml-stylesheet (static/feed.xsl); as application/xml it does. Same bytes, same
+    validators; feed readers (no Fetch Metadata, no preference for HTML) get the feed types.
+    """
+    if response.mimetype in STYLED_FEED_TYPES:
+        response.vary.update(("Sec-Fetch-Dest", "Accept"))
+        if is_browser_tab():
+            response.mimetype = "application/xml"
+    return response
