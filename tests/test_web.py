@@ -257,6 +257,8 @@ def test_healthz(client: FlaskClient) -> None:
     assert answer["items"] == 37
     assert answer["content_version"] == 2
     assert answer["last_ingest"] is not None
+    assert answer["follow"] == {"pending": 33, "ok": 0, "failed": 0, "gone": 0}
+    assert answer["last_follow"] is None
 
 
 @pytest.fixture(scope="module")
