@@ -1,6 +1,7 @@
 """The `feeds` command line (SPEC section 6)."""
 
 import logging
+import signal
 import sys
 from collections.abc import Callable
 
@@ -125,6 +126,30 @@ def check(ctx: click.Context, dumps: tuple[str, ...]) -> None:
     ctx.exit(1 if failed else 0)
 
 
+@main.group()
+def db() -> None:
+    """The store's schema."""
+
+
+@db.command()
+@click.pass_context
+def upgrade(ctx: click.Context) -> None:
+    """Create or migrate the store's schema to the newest revision (also done on first use)."""
+    store = Store(_settings(ctx).database_url, migrate=False)
+    try:
+        before, after = store.revision(), None
+        store.migrate()
+        after = store.revision()
+    except FeedsError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    if before == after:
+        click.echo(f"schema at revision {after}, already current")
+    else:
+        click.echo(f"schema at revision {after} (was {before or 'empty'})")
+
+
 @main.command(name="list")
 @click.pass_context
 def list_feeds(ctx: click.Context) -> None:
@@ -164,16 +189,17 @@ def follow(ctx: click.Context, limit: int) -> None:
 @main.command()
 @click.pass_context
 def schedule(ctx: click.Context) -> None:
-    """Run the scheduler alone: ingest and follow every INGEST_INTERVAL."""
-    from feeds.scheduler import Tick, build_scheduler
+    """Run the scheduler alone: ingest and follow every INGEST_INTERVAL (one leader)."""
+    from feeds.scheduler import Leadership
 
-    settings = _settings(ctx)
-    click.echo(f"scheduling ingest and follow every {settings.ingest_interval:g} s")
-    scheduler = build_scheduler(Tick(_store(ctx), settings), blocking=True)
+    leadership = Leadership(_store(ctx), _settings(ctx))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        scheduler.start()
+        leadership.run_blocking()
     except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+        pass
+    finally:
+        leadership.stop()
 
 
 @main.command()
@@ -186,15 +212,14 @@ def schedule(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool) -> None:
     """Serve the feeds over HTTP (gunicorn), with the scheduler in-process."""
-    from feeds.scheduler import Tick, build_scheduler
+    from feeds.scheduler import Leadership
     from feeds.server import serve as run_server
 
     settings = _settings(ctx)
     on_ready = None
     if not no_scheduler:
-        # Built before the server starts, started in gunicorn's master once it listens.
-        scheduler = build_scheduler(Tick(_store(ctx), settings), blocking=False)
-        on_ready = scheduler.start
+        # Started in gunicorn's master once it listens; it leads only if no other does.
+        on_ready = Leadership(_store(ctx), settings).start_background
     click.echo(f"serving on http://{host}:{port}/")
     run_server(settings, host, port, workers, on_ready)
 

@@ -78,6 +78,7 @@ class PageLinks:
     icon: str
     next: str | None = None
     previous: str | None = None
+    hub: str | None = None  # WebSub
     formats: dict[str, str] = field(default_factory=dict)
 
 

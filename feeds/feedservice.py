@@ -11,7 +11,8 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -104,7 +105,13 @@ class Rendered:
 
 class FeedService:
     def __init__(
-        self, store: Store, agencies: Agencies, rules: TopicRules, site_url: str = ""
+        self,
+        store: Store,
+        agencies: Agencies,
+        rules: TopicRules,
+        site_url: str = "",
+        on_render: Callable[[], None] = lambda: None,
+        hub: str = "",
     ) -> None:
         self.store = store
         self.agencies = agencies
@@ -113,6 +120,9 @@ class FeedService:
         self._cache: OrderedDict[tuple, tuple[int, Rendered]] = OrderedDict()
         self._lock = threading.Lock()
         self._known: tuple[int, frozenset[str], dict[str, str]] | None = None
+        self.on_render = on_render
+        self.hub = hub or None
+        self.renders = 0  # pages this process rendered (the rest came from a cache)
 
     # -- what feeds exist ------------------------------------------------------------------
 
@@ -217,10 +227,12 @@ class FeedService:
             icon=f"{base_url}/static/icon.png",
             next=url(after=(rows[-1]["sort_key"], rows[-1]["id"])) if older else None,
             previous=url(before=(rows[0]["sort_key"], rows[0]["id"])) if newer else None,
+            hub=self.hub,
         )
 
     def render(self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str) -> Rendered:
-        """The page's bytes, rendered at most once per content version."""
+        """The page's bytes, rendered at most once per content version in the deployment:
+        this process's memory first, then the store's shared copy, then a real render."""
         base_url = self.site_url or base_url
         version = self.store.content_version()
         cache_key = (ref, fmt, query, base_url)
@@ -229,7 +241,15 @@ class FeedService:
             if cached and cached[0] == version:
                 self._cache.move_to_end(cache_key)
                 return cached[1]
-        rendered = self._render(ref, fmt, query, base_url)
+        shared_key = hashlib.sha256(repr(cache_key).encode()).hexdigest()
+        row = self.store.get_rendered(shared_key, version)
+        if row is not None:
+            rendered = Rendered(**{k: row[k] for k in Rendered.__dataclass_fields__})
+        else:
+            rendered = self._render(ref, fmt, query, base_url)
+            self.renders += 1
+            self.on_render()
+            self.store.put_rendered(shared_key, version, asdict(rendered))
         with self._lock:
             self._cache[cache_key] = (version, rendered)
             self._cache.move_to_end(cache_key)

@@ -20,7 +20,7 @@ from feeds.enrich import GONE_RETRY, BadAnswer, api_url, backoff, parse_answer, 
 from feeds.errors import SourceError
 from feeds.http import describe_error, make_follow_session, read_capped
 from feeds.settings import Settings
-from feeds.store import DueFollow, Store
+from feeds.store import DueFollow, Store, Touched
 
 log = logging.getLogger(__name__)
 HOST_PAUSE = "follow_host_paused_until"
@@ -37,6 +37,7 @@ class FollowReport:
     failed: int = 0
     host_paused_until: datetime | None = None
     errors: list[str] = field(default_factory=list)
+    touched: Touched = field(default_factory=Touched)
 
 
 class HostUnavailable(Exception):
@@ -114,11 +115,12 @@ class Follower:
             self.store.save_follow_failure(due.item_id, "failed", f"{url}: {exc}", next_try)
             log.warning("follow %s: %s (next try %s)", url, exc, next_try)
             return
-        changed = self.store.save_enrichment(
+        touched = self.store.save_enrichment(
             due.item_id, enrichment, datetime.now(UTC), self.rules.topics_of
         )
-        report.changed += changed
-        report.unchanged += not changed
+        report.touched.add(touched)
+        report.changed += bool(touched)
+        report.unchanged += not touched
 
     def _pace(self) -> None:
         # One host, one process: a sleep between requests is the whole rate limiter.

@@ -56,6 +56,20 @@ def make_follow_session() -> requests.Session:
     return _session(retry)
 
 
+def make_post_session() -> requests.Session:
+    """For WebSub pings: POST retried on connection errors, 429 and 5xx, with back-off
+    (a publish ping is idempotent: the hub just fetches the feed again)."""
+    retry = Retry(
+        total=3,
+        backoff_factor=0.5,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=("POST",),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    return _session(retry)
+
+
 def _session(retry: Retry) -> requests.Session:
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)

@@ -71,7 +71,8 @@ class _Paging(BaseExtension):
 
 
 def _paging_links(links: PageLinks) -> list[tuple[str, str]]:
-    pairs = [("first", links.first)]
+    pairs = [("hub", links.hub)] if links.hub else []
+    pairs.append(("first", links.first))
     if links.previous:
         pairs.append(("previous", links.previous))
     if links.next:
@@ -167,6 +168,8 @@ def render_json(meta: FeedMeta, entries: list[Entry], links: PageLinks) -> bytes
         feed["language"] = meta.lang
     if links.next:
         feed["next_url"] = links.next
+    if links.hub:
+        feed["hubs"] = [{"type": "WebSub", "url": links.hub}]
     return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -7,6 +7,8 @@ tick tries again, while the web keeps serving the last good content.
 """
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,10 +17,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from feeds.catalog import load_agencies
 from feeds.follow import Follower
 from feeds.ingest import Ingester
 from feeds.settings import Settings
-from feeds.store import Store
+from feeds.store import Store, Touched
+from feeds.websub import Publisher, changed_feeds, feed_urls
 
 log = logging.getLogger(__name__)
 LAST_GOOD_INGEST = "last_good_ingest"
@@ -28,31 +32,53 @@ FOLLOW_LIMIT = 10_000
 
 @dataclass
 class Tick:
-    """One run of the job: ingest, then follow."""
+    """One run of the job: ingest, then follow, then tell the WebSub hub what changed."""
 
     store: Store
     settings: Settings
     on_done: list[Callable[[], None]] = field(default_factory=list)
+    still_leader: Callable[[], bool] = lambda: True
 
     def __post_init__(self) -> None:
         self.ingester = Ingester(self.store, self.settings)
         self.follower = Follower(self.store, self.settings, self.ingester.rules)
+        self.agencies = load_agencies(self.settings.agencies_file)
+        self.touched = Touched()
 
     def __call__(self) -> None:
-        try:
-            self.ingest()
-            if self.settings.follow:
-                self.follow()
-        except Exception as exc:  # the boundary of a run: log it, the next tick retries
-            log.exception(
-                "scheduled run failed (%s); retrying at the next tick", exc.__class__.__name__
-            )
+        if not self.still_leader():
+            log.error("scheduler: lost the leader lock (connection gone?); skipping this run")
+            return
+        self.touched = Touched()
+        for run, enabled in (("ingest", True), ("follow", self.settings.follow)):
+            if enabled and not self._timed(run, getattr(self, run)):
+                break
+        if self.settings.websub_hub:
+            self._timed("websub", self.publish)
         for callback in self.on_done:
             callback()
+
+    def _timed(self, run: str, work: Callable[[], None]) -> bool:
+        """Run one part, record its outcome and duration; a failure is logged, not raised."""
+        started = time.monotonic()
+        ok = True
+        try:
+            work()
+        except Exception as exc:  # the boundary of a run: log it, the next tick retries
+            ok = False
+            log.exception(
+                "scheduled %s failed (%s); retrying at the next tick", run, exc.__class__.__name__
+            )
+        try:
+            self.store.record_run(run, ok, time.monotonic() - started, datetime.now(UTC))
+        except Exception:  # the store may be what failed; the log above says so
+            log.warning("scheduled %s: could not record the run's outcome", run)
+        return ok
 
     def ingest(self) -> None:
         reports = self.ingester.run(self.settings.dumps, skip_unchanged=True)
         for report in reports:
+            self.touched.add(report.counts.touched)
             if report.error:
                 log.error("ingest %s", report.error)
             elif report.skipped:
@@ -77,6 +103,7 @@ class Tick:
         report = self.follower.run(
             limit=FOLLOW_LIMIT, budget=self.settings.ingest_interval * FOLLOW_SHARE
         )
+        self.touched.add(report.touched)
         if report.attempted or report.host_paused_until is None:
             log.info(
                 "follow: %d attempted, %d changed, %d unchanged, %d failed",
@@ -87,6 +114,74 @@ class Tick:
             )
         else:
             log.info("follow: gov.kz paused until %s", report.host_paused_until.isoformat())
+
+
+@dataclass
+class Leadership:
+    """Wait for the store's leader lock, then run the scheduler: exactly one scheduler runs
+    against a store however many processes start one; when the leader dies its lock goes
+    with it and a waiting one takes over at its next try."""
+
+    store: Store
+    settings: Settings
+    poll: float = 5.0
+    scheduler: BaseScheduler | None = None
+
+    def __post_init__(self) -> None:
+        self.lock = self.store.leader_lock()
+        self.poll = min(self.poll, self.settings.ingest_interval / 4)
+        self.stopping = threading.Event()
+
+    def wait_for_lock(self) -> bool:
+        """Block until this process leads (True) or `stop()` was called (False)."""
+        told = False
+        while not self.stopping.is_set():
+            if self.lock.try_acquire():
+                log.info(
+                    "scheduler: this process leads; ingesting every %g s",
+                    self.settings.ingest_interval,
+                )
+                return True
+            if not told:
+                log.info("scheduler: another process leads; waiting to take over")
+                told = True
+            self.stopping.wait(self.poll)
+        return False
+
+    def run_blocking(self) -> None:
+        if self.wait_for_lock():
+            self.scheduler = build_scheduler(self.tick(), blocking=True)
+            self.scheduler.start()
+
+    def tick(self) -> Tick:
+        # Re-taking a held session lock is a no-op that fails if the session is gone.
+        return Tick(self.store, self.settings, still_leader=self.lock.try_acquire)
+
+    def start_background(self) -> threading.Thread:
+        def lead() -> None:
+            if self.wait_for_lock():
+                self.scheduler = build_scheduler(self.tick(), blocking=False)
+                self.scheduler.start()
+
+        thread = threading.Thread(target=lead, name="feeds-leader", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.lock.release()
+
+    def publish(self) -> None:
+        """Ping the WebSub hub for exactly the feeds this run changed."""
+        if not self.touched:
+            return
+        if not self.settings.site_url:
+            log.warning("websub: WEBSUB_HUB is set but SITE_URL is empty; nothing published")
+            return
+        urls = feed_urls(changed_feeds(self.touched, self.agencies), self.settings.site_url)
+        Publisher(self.settings.websub_hub, self.settings.fetch_timeout).publish(urls)
 
 
 def build_scheduler(tick: Tick, *, blocking: bool) -> BaseScheduler:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -119,3 +120,17 @@ follows = Table(
     Column("content_hash", String(64)),
 )
 Index("ix_follows_due", follows.c.next_try)
+
+# Rendered feed pages, shared by every web worker: a page is rendered once per content
+# version in the whole deployment, and a cold worker starts warm.
+rendered = Table(
+    "rendered",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of feed, format, query and base URL
+    Column("version", Integer, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("last_modified", UtcDateTime, nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("gzipped", LargeBinary, nullable=False),
+)

@@ -146,6 +146,11 @@ class Settings:
         "Public base URL used in self links and the OPML; empty means taken from each request.",
         _optional_http_url,
     )
+    websub_hub: str = setting(
+        "",
+        "WebSub hub URL: feeds link to it and changed feeds are published to it; empty: off.",
+        _optional_http_url,
+    )
     fetch_timeout: float = setting(
         20.0,
         "Seconds to wait for a dump URL or a gov.kz answer before giving up.",

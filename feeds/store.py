@@ -6,8 +6,10 @@ place and its `updated` moves while `published` stays. Each ingest of a source i
 transaction, so a crash leaves the store as it was before that source.
 """
 
+import fcntl
+import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from itertools import islice
@@ -28,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     tuple_,
     update,
 )
@@ -38,7 +41,7 @@ from sqlalchemy.sql import Select
 from feeds.enrich import FOLLOWED_KINDS, Enrichment
 from feeds.errors import StoreError
 from feeds.records import ItemRecord, item_uid, sort_key
-from feeds.schema import follows, item_topics, items, sources, state
+from feeds.schema import follows, item_topics, items, rendered, sources, state
 
 BATCH = 500  # keys looked up per query: well under SQLite's bound-parameter limit
 CONTENT_VERSION = "content_version"
@@ -53,11 +56,27 @@ def sections_only(title: str, body: str, sections: list[str]) -> frozenset[str]:
 
 
 @dataclass
+class Touched:
+    """Which feeds a write changed: its items' agencies and their topics before and after."""
+
+    agencies: set[str] = field(default_factory=set)
+    topics: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.agencies or self.topics)
+
+    def add(self, other: "Touched") -> None:
+        self.agencies |= other.agencies
+        self.topics |= other.topics
+
+
+@dataclass
 class IngestCounts:
     found: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    touched: Touched = field(default_factory=Touched)
 
     @property
     def changed(self) -> bool:
@@ -180,6 +199,14 @@ class Store:
                 f"cannot open or migrate the store at {self.engine.url!r}: {exc}"
             ) from None
 
+    def revision(self) -> str | None:
+        """The schema revision the database is at (None: no schema yet)."""
+        try:
+            with self.engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store at {self.engine.url!r}: {exc}") from None
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -249,7 +276,9 @@ class Store:
             self._insert_items(connection, inserts, now)
         if updates:
             connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
-        self._write_topics(connection, [*inserts, *updates], topics_of)
+        changed = [*inserts, *updates]
+        counts.touched.topics |= self._write_topics(connection, changed, topics_of)
+        counts.touched.agencies |= {row["agency"] for row in changed if row["agency"]}
         counts.new += len(inserts)
         counts.updated += len(updates)
 
@@ -271,11 +300,14 @@ class Store:
     @staticmethod
     def _write_topics(
         connection: Connection, rows: list[dict[str, Any]], topics_of: TopicsOf
-    ) -> None:
-        """Replace the topic rows of these items by what `topics_of` says now."""
+    ) -> set[str]:
+        """Replace the topic rows of these items by what `topics_of` says now; the topics
+        they had or have."""
         if not rows:
-            return
+            return set()
         ids = [row["row_id"] for row in rows]
+        old = select(item_topics.c.topic).where(item_topics.c.item_id.in_(ids)).distinct()
+        touched = set(connection.scalars(old))
         connection.execute(delete(item_topics).where(item_topics.c.item_id.in_(ids)))
         topic_rows = [
             {"topic": topic, "item_id": row["row_id"], "sort_key": row["sort_key"]}
@@ -284,6 +316,7 @@ class Store:
         ]
         if topic_rows:
             connection.execute(insert(item_topics), topic_rows)
+        return touched | {row["topic"] for row in topic_rows}
 
     def reclassify(self, topics_of: TopicsOf, fingerprint: str) -> int:
         """Recompute every item's topics when the rules changed; the number of items changed."""
@@ -346,7 +379,10 @@ class Store:
     def _bump_version(self, connection: Connection) -> None:
         """Move the content version that rendered feeds are keyed by."""
         current = connection.scalar(select(state.c.value).where(state.c.name == CONTENT_VERSION))
-        self._set_state(connection, CONTENT_VERSION, str(int(current or 0) + 1))
+        version = int(current or 0) + 1
+        self._set_state(connection, CONTENT_VERSION, str(version))
+        # Pages of older versions will never be served again.
+        connection.execute(delete(rendered).where(rendered.c.version < version))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -497,8 +533,8 @@ class Store:
 
     def save_enrichment(
         self, item_id: int, enrichment: Enrichment, now: datetime, topics_of: TopicsOf
-    ) -> bool:
-        """Store what the API gave; True when it changed the item (feeds then re-render)."""
+    ) -> Touched:
+        """Store what the API gave; the feeds it changed (none when it changed nothing)."""
         with self.engine.begin() as connection:
             stored = connection.scalar(
                 select(follows.c.content_hash).where(follows.c.item_id == item_id)
@@ -514,7 +550,7 @@ class Store:
                 connection.execute(
                     update(follows).where(follows.c.item_id == item_id).values(**done)
                 )
-                return False
+                return Touched()
             connection.execute(
                 update(follows)
                 .where(follows.c.item_id == item_id)
@@ -527,9 +563,9 @@ class Store:
                     content_hash=enrichment.content_hash,
                 )
             )
-            self._apply_enrichment(connection, item_id, enrichment, now, topics_of)
+            touched = self._apply_enrichment(connection, item_id, enrichment, now, topics_of)
             self._bump_version(connection)
-        return True
+        return touched
 
     def _apply_enrichment(
         self,
@@ -538,12 +574,17 @@ class Store:
         enrichment: Enrichment,
         now: datetime,
         topics_of: TopicsOf,
-    ) -> None:
+    ) -> Touched:
         """The item's time, order and topics as the API's text and time say."""
+        columns = (
+            items.c.published,
+            items.c.position,
+            items.c.sections,
+            items.c.title,
+            items.c.body,
+        )
         item = connection.execute(
-            select(
-                items.c.published, items.c.position, items.c.sections, items.c.title, items.c.body
-            ).where(items.c.id == item_id)
+            select(*columns, items.c.agency).where(items.c.id == item_id)
         ).one()
         published = enrichment.published or item.published
         key = sort_key(published, item.position)
@@ -559,7 +600,8 @@ class Store:
             "sections": item.sections,
             "sort_key": key,
         }
-        self._write_topics(connection, [row], topics_of)
+        topics = self._write_topics(connection, [row], topics_of)
+        return Touched({item.agency} if item.agency else set(), topics)
 
     def save_follow_failure(
         self, item_id: int, status: str, error: str, next_try: datetime | None
@@ -591,6 +633,114 @@ class Store:
         with self.engine.connect() as connection:
             return connection.scalar(select(state.c.value).where(state.c.name == name))
 
+    def record_run(self, run: str, ok: bool, seconds: float, at: datetime) -> None:
+        """Count a scheduled run (for /metrics, whichever process serves it)."""
+        name = f"runs:{run}"
+        with self.engine.begin() as connection:
+            recorded = json.loads(
+                connection.scalar(select(state.c.value).where(state.c.name == name)) or "{}"
+            )
+            outcome = "ok" if ok else "failed"
+            recorded[outcome] = recorded.get(outcome, 0) + 1
+            recorded.update(last_seconds=round(seconds, 3), last_at=at.timestamp())
+            self._set_state(connection, name, json.dumps(recorded, sort_keys=True))
+
     def put_state(self, name: str, value: str) -> None:
         with self.engine.begin() as connection:
             self._set_state(connection, name, value)
+
+    # -- rendered pages ----------------------------------------------------------------------
+
+    def get_rendered(self, key: str, version: int) -> dict[str, Any] | None:
+        query = select(rendered).where(rendered.c.key == key, rendered.c.version == version)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return row._asdict() if row else None
+
+    def put_rendered(self, key: str, version: int, values: dict[str, Any]) -> None:
+        """Keep a rendered page; a newer version replaces an older one, never the reverse."""
+        insert_ = _upsert(self.engine.dialect.name)(rendered).values(
+            key=key, version=version, **values
+        )
+        statement = insert_.on_conflict_do_update(
+            index_elements=[rendered.c.key],
+            set_={"version": version, **values},
+            where=rendered.c.version < insert_.excluded.version,
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement)
+
+    # -- one scheduler -----------------------------------------------------------------------
+
+    def leader_lock(self) -> "LeaderLock":
+        """The lock that makes exactly one scheduler run against this store."""
+        if self.engine.dialect.name == "postgresql":
+            return PostgresLeaderLock(self.engine)
+        return FileLeaderLock(Path(f"{self.engine.url.database or 'memory'}.scheduler.lock"))
+
+
+class LeaderLock:
+    def try_acquire(self) -> bool:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+
+class PostgresLeaderLock(LeaderLock):
+    """A session-level advisory lock, held by one dedicated connection: it is released by
+    PostgreSQL itself when the holder's connection ends, even after a SIGKILL."""
+
+    KEY = 0x6665656473  # "feeds"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connection: Connection | None = None
+
+    def try_acquire(self) -> bool:
+        if self.connection is None:
+            self.connection = self.engine.connect()
+        try:
+            query = text("SELECT pg_try_advisory_lock(:key)")
+            got = bool(self.connection.scalar(query, {"key": self.KEY}))
+            self.connection.commit()
+        except SQLAlchemyError:
+            self.release()  # the connection broke: whatever it held is gone
+            return False
+        return got
+
+    def release(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+class FileLeaderLock(LeaderLock):
+    """An exclusive flock next to the SQLite file: the kernel drops it when the holder dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: Any = None
+
+    def try_acquire(self) -> bool:
+        if self.handle is None:
+            self.handle = open(self.path, "a")  # noqa: SIM115 - held open while leading
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def _upsert(dialect: str):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT with ON CONFLICT (SQLite and PostgreSQL both have it)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert

@@ -18,6 +18,7 @@ from feeds.catalog import load_agencies
 from feeds.classify import load_topics
 from feeds.feedmodel import FORMATS, FeedRef
 from feeds.feedservice import BadParameter, FeedService, PageQuery, Rendered, parse_query
+from feeds.metrics import RENDERS, REQUESTS, exposition
 from feeds.render import render_opml
 from feeds.settings import Settings, load_settings
 from feeds.store import Store
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         load_agencies(settings.agencies_file),
         load_topics(settings.topics_file),
         settings.site_url,
+        on_render=RENDERS.inc,
+        hub=settings.websub_hub,
     )
     app.extensions["feeds"] = service
     _routes(app)
@@ -189,6 +192,17 @@ def _routes(app: Flask) -> None:
     def opml() -> Response:
         body = render_opml("gov.kz news feeds", opml_groups())
         return Response(body, mimetype="text/x-opml")
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        body, content_type = exposition(service().store)
+        return Response(body, content_type=content_type)
+
+    @app.after_request
+    def count(response: Response) -> Response:
+        rule = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(rule, str(response.status_code)).inc()
+        return response
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:
