@@ -115,6 +115,16 @@ class Tick:
         else:
             log.info("follow: gov.kz paused until %s", report.host_paused_until.isoformat())
 
+    def publish(self) -> None:
+        """Ping the WebSub hub for exactly the feeds this run changed."""
+        if not self.touched:
+            return
+        if not self.settings.site_url:
+            log.warning("websub: WEBSUB_HUB is set but SITE_URL is empty; nothing published")
+            return
+        urls = feed_urls(changed_feeds(self.touched, self.agencies), self.settings.site_url)
+        Publisher(self.settings.websub_hub, self.settings.fetch_timeout).publish(urls)
+
 
 @dataclass
 class Leadership:
@@ -172,16 +182,6 @@ class Leadership:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.lock.release()
-
-    def publish(self) -> None:
-        """Ping the WebSub hub for exactly the feeds this run changed."""
-        if not self.touched:
-            return
-        if not self.settings.site_url:
-            log.warning("websub: WEBSUB_HUB is set but SITE_URL is empty; nothing published")
-            return
-        urls = feed_urls(changed_feeds(self.touched, self.agencies), self.settings.site_url)
-        Publisher(self.settings.websub_hub, self.settings.fetch_timeout).publish(urls)
 
 
 def build_scheduler(tick: Tick, *, blocking: bool) -> BaseScheduler:
