@@ -1,8 +1,10 @@
 """The `feeds` command line (SPEC section 6)."""
 
 import logging
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 
 import click
@@ -216,6 +218,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: 
     from feeds.server import serve as run_server
 
     settings = _settings(ctx)
+    # /metrics sums every worker's counters through files in this directory.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="feeds-metrics-"))
     on_ready = None
     if not no_scheduler:
         # Started in gunicorn's master once it listens; it leads only if no other does.

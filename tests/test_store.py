@@ -109,3 +109,26 @@ def test_unchanged_file_is_skipped_when_asked(store: Store, settings: Settings) 
     assert ingester.ingest(source, skip_unchanged=True).counts.new == 19
     assert ingester.ingest(source, skip_unchanged=True).skipped is True
     assert ingester.ingest(source).counts.unchanged == 19
+
+
+def test_old_schema_is_migrated_on_first_use(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import insert
+
+    from feeds.schema import items
+    from feeds.store import _alembic_config
+
+    old = Store(database_url, migrate=False)
+    parsed = parse_bytes(SAMPLE_DUMPS[0].read_bytes(), "old.txt").records[1]  # a news item
+    with old.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0001")  # a store as the first release left it
+        connection.execute(insert(items).values(Store._new_row(parsed, "old.txt")))
+    assert old.revision() == "0001"
+    old.close()
+    store = Store(database_url)  # opening it migrates, keeping the data
+    assert store.revision() == "0003"
+    (row,) = store.item_rows()
+    assert store.follow_state(row["id"])["status"] == "pending"  # 0002 made it due
+    counts = ingest_file(store, SAMPLE_DUMPS[0], name="old.txt")
+    assert (counts.new, counts.unchanged) == (18, 1)
+    store.close()
