@@ -151,13 +151,20 @@ class FeedService:
             return FeedRef("topic", slug)
         return None
 
+    def subtree(self, slug: str) -> frozenset[str]:
+        """An agency and every agency under it, including ones the catalog does not name
+        but whose slug places them there (a new "mfa-paris" is under "mfa")."""
+        known, _ = self._known_slugs(self.store.content_version())
+        unnamed = {other for other in known if slug in self.agencies.ancestors(other)}
+        return frozenset({slug}) | self.agencies.descendants(slug) | unnamed
+
     def topic_names(self) -> dict[str, str]:
         return self._known_slugs(self.store.content_version())[1]
 
     def meta(self, ref: FeedRef, lang: str | None = None) -> FeedMeta:
         if ref.kind == "agency":
             agency = self.agencies.get(ref.slug)
-            children = sorted(self.agencies.descendants(ref.slug))
+            children = sorted(self.subtree(ref.slug) - {ref.slug})
             subtitle = f"{agency.name}: press releases on gov.kz."
             if children:
                 subtitle += (
@@ -176,7 +183,7 @@ class FeedService:
     def rows(self, ref: FeedRef, query: PageQuery) -> FeedRows:
         agencies = None
         if ref.kind == "agency":
-            agencies = frozenset({ref.slug}) | self.agencies.descendants(ref.slug)
+            agencies = self.subtree(ref.slug)
         return self.store.feed_rows(
             limit=query.limit,
             agencies=agencies,

@@ -28,7 +28,6 @@ from feeds.store import FeedCount, Store
 LANGUAGE_ORDER = ("en", "ru", "kk")
 LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "kk": "Kazakh"}
 LANGUAGE_SELF_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
-SCAN_PAGE = 500  # rows read per query while counting languages
 GOVKZ_HOSTS = ("gov.kz", "www.gov.kz")
 
 LanguageMix = tuple[tuple[str, int], ...]  # (lang, items), most items first
@@ -72,25 +71,13 @@ class LanguageCounts:
 
 
 def scan_language_counts(store: Store) -> LanguageCounts:
-    """Count by reading every item through `Store.feed_rows`, a page at a time (the store has
-    no query for it yet; `language_counts` keeps the result per content version)."""
-    everything: Counter[str] = Counter()
-    agencies: dict[str, Counter[str]] = {}
-    topics: dict[str, Counter[str]] = {}
-    after = None
-    while True:
-        page = store.feed_rows(limit=SCAN_PAGE, after=after)
-        for row in page.rows:
-            lang = row["lang"]
-            everything[lang] += 1
-            if row["agency"]:
-                agencies.setdefault(row["agency"], Counter())[lang] += 1
-            for topic in row["topics"]:
-                topics.setdefault(topic, Counter())[lang] += 1
-        if not page.more or not page.rows:
-            break
-        after = (page.rows[-1]["sort_key"], page.rows[-1]["id"])
-    return LanguageCounts(everything, agencies, topics)
+    """The store's counts per language, as the pages use them."""
+    counts = store.language_counts()
+
+    def of(kind: str) -> dict[str, Counter[str]]:
+        return {slug: Counter(langs) for (k, slug), langs in counts.items() if k == kind}
+
+    return LanguageCounts(Counter(counts.get(("all", ""), {})), of("agency"), of("topic"))
 
 
 _counts: "weakref.WeakKeyDictionary[FeedService, tuple[int, LanguageCounts]]" = (
@@ -159,7 +146,7 @@ def agency_rows(service: FeedService, counts: LanguageCounts) -> list[AgencyRow]
     by_slug = {row.name: row for row in service.store.agency_counts()}
     rows: dict[str, AgencyRow] = {}
     for slug in sorted(set(by_slug) | {a.slug for a in catalog.all()}):
-        subtree = {slug} | catalog.descendants(slug)
+        subtree = service.subtree(slug)
         counted = [by_slug[s] for s in subtree if s in by_slug]
         if not counted:
             continue
@@ -263,7 +250,7 @@ def feed_summary(service: FeedService, ref: FeedRef) -> FeedSummary:
     counts = language_counts(service)
     if ref.kind == "agency":
         catalog = service.agencies
-        subtree = {ref.slug} | catalog.descendants(ref.slug)
+        subtree = service.subtree(ref.slug)
         counted = [row for row in service.store.agency_counts() if row.name in subtree]
         return FeedSummary(
             name=catalog.get(ref.slug).name,

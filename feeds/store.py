@@ -29,6 +29,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
     select,
     text,
     tuple_,
@@ -502,6 +503,25 @@ class Store:
         )
         with self.engine.connect() as connection:
             return [FeedCount(*row) for row in connection.execute(query)]
+
+    def language_counts(self) -> dict[tuple[str, str], dict[str, int]]:
+        """Items per language of everything ("all", ""), each agency's own items
+        ("agency", slug) and each topic ("topic", slug)."""
+        queries = {
+            "all": select(literal(""), items.c.lang, func.count()).group_by(items.c.lang),
+            "agency": select(items.c.agency, items.c.lang, func.count())
+            .where(items.c.agency.is_not(None))
+            .group_by(items.c.agency, items.c.lang),
+            "topic": select(item_topics.c.topic, items.c.lang, func.count())
+            .join(items, items.c.id == item_topics.c.item_id)
+            .group_by(item_topics.c.topic, items.c.lang),
+        }
+        counts: dict[tuple[str, str], dict[str, int]] = {}
+        with self.engine.connect() as connection:
+            for kind, query in queries.items():
+                for slug, lang, count in connection.execute(query):
+                    counts.setdefault((kind, slug), {})[lang] = count
+        return counts
 
     def section_names(self) -> list[str]:
         with self.engine.connect() as connection:

@@ -44,7 +44,11 @@ def get_feed(client: FlaskClient, path: str) -> feedparser.FeedParserDict:
 def feed_paths(client: FlaskClient) -> list[str]:
     """Every feed the OPML lists, as site-relative paths."""
     opml = ElementTree.fromstring(client.get("/feeds.opml").data)
-    return [o.get("xmlUrl").removeprefix("http://localhost") for o in opml.iter("outline") if o.get("xmlUrl")]
+    return [
+        o.get("xmlUrl").removeprefix("http://localhost")
+        for o in opml.iter("outline")
+        if o.get("xmlUrl")
+    ]
 
 
 def test_opml_lists_all_agencies_and_topics(client: FlaskClient) -> None:
@@ -73,7 +77,11 @@ def test_all_feed_has_every_item_with_exact_values(client: FlaskClient) -> None:
     ids = [entry.id for entry in feed.entries]
     assert len(set(ids)) == 37
     # newest first, and within a day in dump order
-    assert [entry.title for entry in feed.entries[:3]] == [ITEMS[0].title, ITEMS[1].title, ITEMS[2].title]
+    assert [entry.title for entry in feed.entries[:3]] == [
+        ITEMS[0].title,
+        ITEMS[1].title,
+        ITEMS[2].title,
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
@@ -98,14 +106,14 @@ def test_every_feed_parses_and_ids_agree_across_feeds(client: FlaskClient, fmt: 
 
 def test_agency_feed_entries(client: FlaskClient) -> None:
     feed = get_feed(client, "/agencies/mfa-washington.atom")
-    assert [e.link for e in feed.entries] == [
-        i.link for i in ITEMS if i.agency == "mfa-washington"
-    ]
+    assert [e.link for e in feed.entries] == [i.link for i in ITEMS if i.agency == "mfa-washington"]
     entry = feed.entries[0]
     assert entry.published == "2026-01-10T00:00:00+05:00"
     assert entry.updated == "2026-01-10T00:00:00+05:00"
     assert entry.content[0].type == "text/html"
-    assert entry.content[0].value.startswith("<p>Akorda hosted the ceremony to present the credentials")
+    assert entry.content[0].value.startswith(
+        "<p>Akorda hosted the ceremony to present the credentials"
+    )
     assert entry.summary.startswith("Akorda hosted the ceremony")
     assert "news" in [t.term for t in entry.tags]
 
@@ -155,7 +163,7 @@ def test_conditional_get_with_each_validator(client: FlaskClient) -> None:
     first = client.get("/all.atom")
     assert first.status_code == 200
     etag = first.headers["ETag"]
-    assert etag.startswith('"') and not etag.startswith('W/')
+    assert etag.startswith('"') and not etag.startswith("W/")
     modified = first.headers["Last-Modified"]
     assert modified == "Fri, 09 Jan 2026 19:00:00 GMT"
     assert client.get("/all.atom", headers={"If-None-Match": etag}).status_code == 304
@@ -169,25 +177,35 @@ def test_conditional_get_with_each_validator(client: FlaskClient) -> None:
     assert "Accept-Encoding" in first.headers["Vary"]
 
 
-def test_validators_move_only_with_content(app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path) -> None:
+def test_validators_move_only_with_content(
+    app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
+) -> None:
     store = app.extensions["feeds"].store
     before = client.get("/agencies/almaty-almaly.atom")
     other_before = client.get("/agencies/mfa.atom")
     Ingester(store, settings).run(settings.dumps)
     same = client.get("/agencies/almaty-almaly.atom")
     assert (same.headers["ETag"], same.headers["Last-Modified"]) == (
-        before.headers["ETag"], before.headers["Last-Modified"]
+        before.headers["ETag"],
+        before.headers["Last-Modified"],
     )
     edited = tmp_path / "edited.txt"
     edited.write_text(
-        SAMPLE_DUMPS[0].read_text(encoding="utf-8").replace("Almaty Zoo has launched", "The Almaty Zoo has launched"),
+        SAMPLE_DUMPS[0]
+        .read_text(encoding="utf-8")
+        .replace("Almaty Zoo has launched", "The Almaty Zoo has launched"),
         encoding="utf-8",
     )
     Ingester(store, settings).run([str(edited)])
     after = client.get("/agencies/almaty-almaly.atom")
     assert after.headers["ETag"] != before.headers["ETag"]
     assert after.headers["Last-Modified"] != before.headers["Last-Modified"]
-    assert client.get("/agencies/almaty-almaly.atom", headers={"If-None-Match": before.headers["ETag"]}).status_code == 200
+    assert (
+        client.get(
+            "/agencies/almaty-almaly.atom", headers={"If-None-Match": before.headers["ETag"]}
+        ).status_code
+        == 200
+    )
     other_after = client.get("/agencies/mfa.atom")
     assert other_after.headers["ETag"] == other_before.headers["ETag"]
 
@@ -212,7 +230,11 @@ def test_gzip_and_head(client: FlaskClient) -> None:
         ("/topics/nope.rss", 404, "unknown topic 'nope'"),
         ("/agencies/nope", 404, "unknown agency 'nope'"),
         ("/all.atom?limit=0", 400, "bad limit: '0' is not a whole number from 1 (capped at 500)"),
-        ("/all.atom?limit=ten", 400, "bad limit: 'ten' is not a whole number from 1 (capped at 500)"),
+        (
+            "/all.atom?limit=ten",
+            400,
+            "bad limit: 'ten' is not a whole number from 1 (capped at 500)",
+        ),
         ("/all.atom?lang=de", 400, "bad lang: 'de' is not one of kk, ru, en"),
         ("/all.atom?after=!!", 400, "bad after: not a cursor given by this feed's links"),
         ("/all.json?before=abc", 400, "bad before: not a cursor given by this feed's links"),
@@ -220,7 +242,9 @@ def test_gzip_and_head(client: FlaskClient) -> None:
         ("/agencies/../etc/passwd.atom", 404, "404 Not Found"),
     ],
 )
-def test_bad_requests_get_one_line(client: FlaskClient, path: str, status: int, message: str) -> None:
+def test_bad_requests_get_one_line(
+    client: FlaskClient, path: str, status: int, message: str
+) -> None:
     response = client.get(path)
     assert response.status_code == status
     assert response.text == message + "\n"
@@ -240,12 +264,17 @@ def test_html_pages_have_autodiscovery(client: FlaskClient) -> None:
         page = client.get(path)
         assert page.status_code == 200
         assert b'rel="alternate" type="application/atom+xml"' in page.data
-    assert b"Ambassador of Kazakhstan Presents Credentials" in client.get("/agencies/mfa-washington").data
+    assert (
+        b"Ambassador of Kazakhstan Presents Credentials"
+        in client.get("/agencies/mfa-washington").data
+    )
 
 
 def test_item_without_link_has_a_permalink_page(client: FlaskClient) -> None:
     feed = get_feed(client, "/all.atom?limit=500")
-    (entry,) = [e for e in feed.entries if e.title == "The Mayor of Shymkent met with entrepreneurs"]
+    (entry,) = [
+        e for e in feed.entries if e.title == "The Mayor of Shymkent met with entrepreneurs"
+    ]
     page = client.get(entry.link.removeprefix("http://localhost"))
     assert page.status_code == 200
     assert "Shymkent Mayor Gabit Syzdykbekov held his traditional annual meeting" in page.text
@@ -271,7 +300,9 @@ def w3c():
             raise w3c_validator.ValidatorUnavailable("no copy of github:w3c/feedvalidator found")
         w3c_validator.validate(b"<feed xmlns='http://www.w3.org/2005/Atom'/>")
     except w3c_validator.ValidatorUnavailable as exc:
-        pytest.skip(f"W3C feed validator unavailable ({exc}); set FEEDVALIDATOR_DIR or FEEDVALIDATOR_GIT")
+        pytest.skip(
+            f"W3C feed validator unavailable ({exc}); set FEEDVALIDATOR_DIR or FEEDVALIDATOR_GIT"
+        )
     return w3c_validator
 
 
@@ -281,7 +312,9 @@ def test_w3c_validator_finds_no_error_in_any_feed(client: FlaskClient, w3c, fmt:
     for path in feed_paths(client):
         path = path.replace(".atom", f".{fmt}")
         response = client.get(path)
-        messages = w3c.validate(response.data, f"http://localhost{path}", content_type=response.content_type)
+        messages = w3c.validate(
+            response.data, f"http://localhost{path}", content_type=response.content_type
+        )
         errors = [str(m) for m in messages if m.level == "error"]
         assert errors == [], path
         checked += 1
@@ -289,10 +322,14 @@ def test_w3c_validator_finds_no_error_in_any_feed(client: FlaskClient, w3c, fmt:
 
 
 HOSTILE_TITLE = "<script>alert('t')</script> & ]]> Tom & \"Jerry\""
-HOSTILE_BODY = "Look <img src=x onerror=alert(1)> ]]> &amp; <a href=\"javascript:alert(2)\">x</a>\x01 end."
+HOSTILE_BODY = (
+    'Look <img src=x onerror=alert(1)> ]]> &amp; <a href="javascript:alert(2)">x</a>\x01 end.'
+)
 
 
-def test_hostile_text_is_escaped_everywhere(app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path) -> None:
+def test_hostile_text_is_escaped_everywhere(
+    app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
+) -> None:
     dump = tmp_path / "hostile.txt"
     dump.write_text(
         f"News\n{HOSTILE_TITLE} 11.01.2026\n{HOSTILE_BODY}Source : "
@@ -306,14 +343,47 @@ def test_hostile_text_is_escaped_everywhere(app: Flask, client: FlaskClient, set
     content = entry.findtext("{http://www.w3.org/2005/Atom}content")
     assert content == (
         "<p>Look &lt;img src=x onerror=alert(1)&gt; ]]&gt; &amp;amp; "
-        "&lt;a href=\"javascript:alert(2)\"&gt;x&lt;/a&gt; end.</p>"
+        '&lt;a href="javascript:alert(2)"&gt;x&lt;/a&gt; end.</p>'
     )
     assert not feedparser.parse(atom).bozo
     rss = ElementTree.fromstring(client.get("/agencies/mfa.rss").data)
     assert rss.find("channel/item/title").text == HOSTILE_TITLE
-    assert rss.find("channel/item/{http://purl.org/rss/1.0/modules/content/}encoded").text == content
+    assert (
+        rss.find("channel/item/{http://purl.org/rss/1.0/modules/content/}encoded").text == content
+    )
     item = json.loads(client.get("/agencies/mfa.json").data)["items"][0]
     assert (item["title"], item["content_html"]) == (HOSTILE_TITLE, content)
     for page in (client.get("/agencies/mfa").text, client.get("/").text):
         assert "<script>alert" not in page
-    assert "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt; &amp; ]]&gt; Tom &amp; &#34;Jerry&#34;" in client.get("/agencies/mfa").text
+    assert (
+        "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt; &amp; ]]&gt; Tom &amp; &#34;Jerry&#34;"
+        in client.get("/agencies/mfa").text
+    )
+
+
+def test_parent_feed_includes_children_but_not_siblings(
+    client: FlaskClient, app: Flask, settings: Settings, tmp_path: Path
+) -> None:
+    dump = tmp_path / "paris.txt"
+    dump.write_text(
+        "World\nKazakh culture days in Paris 11.01.2026\nText.Source : "
+        "https://www.gov.kz/memleket/entities/mfa-paris/press/news/details/42?lang=en",
+        encoding="utf-8",
+    )
+    Ingester(app.extensions["feeds"].store, settings).run([str(dump)])
+    parent = {e.title for e in get_feed(client, "/agencies/mfa.atom?limit=500").entries}
+    expected = {i.title for i in ITEMS if i.agency and i.agency.startswith("mfa")} | {
+        "Kazakh culture days in Paris"
+    }
+    assert parent == expected
+    child = {e.title for e in get_feed(client, "/agencies/mfa-washington.atom").entries}
+    assert child == {i.title for i in ITEMS if i.agency == "mfa-washington"}
+    feed = get_feed(client, "/agencies/mfa.atom")
+    assert feed.feed.subtitle == (
+        "Ministry of Foreign Affairs of the Republic of Kazakhstan: press releases on gov.kz. Includes its 5 "
+        "subordinate bodies: mfa-brussels, mfa-geneva, mfa-ljubljana, mfa-paris, mfa-washington."
+    )
+    assert (
+        get_feed(client, "/agencies/mfa-paris.atom").feed.title
+        == "Diplomatic mission: Paris – gov.kz news"
+    )
