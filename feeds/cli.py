@@ -14,7 +14,7 @@ from feeds.errors import FeedsError
 from feeds.ingest import Ingester, SourceReport, parse_bytes
 from feeds.settings import Settings, load_settings
 from feeds.sources import expand, read_file
-from feeds.store import Store
+from feeds.store import FeedCount, Store
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -155,17 +155,32 @@ def upgrade(ctx: click.Context) -> None:
 @main.command(name="list")
 @click.pass_context
 def list_feeds(ctx: click.Context) -> None:
-    """Items stored so far, per agency and per section."""
+    """Every feed: items stored per agency, section and topic, with the last update."""
+    from feeds.catalog import load_agencies
+    from feeds.classify import load_topics
+
+    settings = _settings(ctx)
     store = _store(ctx)
+    agencies = load_agencies(settings.agencies_file)
+    topics = {t.slug: t.name for t in load_topics(settings.topics_file).topics}
     click.echo(f"{store.count_items()} items")
-    for heading, rows in (
-        ("agencies", store.agency_counts()),
-        ("sections", store.section_counts()),
-    ):
-        click.echo(f"{heading}:")
-        for row in rows:
-            last = row.last_updated.isoformat() if row.last_updated else "-"
-            click.echo(f"  {row.name:40} {row.items:6}  last update {last}")
+    click.echo("agencies:")
+    for row in store.agency_counts():
+        agency = agencies.get(row.name)
+        flag = "" if agency.known else f"  [unnamed: not in {settings.agencies_file}]"
+        click.echo(f"{_count_line(row)}  {agency.name}{flag}")
+    click.echo("sections:")
+    for row in store.section_counts():
+        click.echo(_count_line(row))
+    click.echo("topics:")
+    for row in store.topic_counts():
+        if row.name in topics:
+            click.echo(f"{_count_line(row)}  {topics[row.name]}")
+
+
+def _count_line(row: FeedCount) -> str:
+    last = row.last_updated.isoformat() if row.last_updated else "-"
+    return f"  {row.name:40} {row.items:6}  last update {last}"
 
 
 @main.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import SAMPLE_DUMPS
+from tests.conftest import PROJECT, SAMPLE_DUMPS
 
 SAMPLE = SAMPLE_DUMPS[0]
 
@@ -130,19 +130,41 @@ def test_check_lists_items_and_problems(database: Path, tmp_path: Path) -> None:
     assert not database.exists()  # check never touches the store
 
 
-def test_list_counts_agencies_and_sections(database: Path) -> None:
+def test_list_counts_agencies_sections_and_topics(database: Path, tmp_path: Path) -> None:
     feeds("ingest", database=database)
-    result = feeds("list", database=database)
-    lines = result.stdout.splitlines()
-    assert lines[0] == "37 items"
-    assert (
-        "  mfa-washington                                3  last update 2026-01-09T19:00:00+00:00"
-        in lines
+    paris = tmp_path / "paris.txt"
+    paris.write_text(
+        "World\nKazakh culture days in Paris 11.01.2026\nText.Source : "
+        "https://www.gov.kz/memleket/entities/mfa-paris/press/news/details/42?lang=en",
+        encoding="utf-8",
     )
-    assert lines[-2:] == [
+    feeds("ingest", str(paris), database=database)
+    lines = feeds("list", database=database).stdout.splitlines()
+    assert lines[0] == "38 items"
+    assert (
+        "  mfa-washington                                3  last update 2026-01-09T19:00:00+00:00  "
+        "Embassy of the Republic of Kazakhstan in the United States of America"
+    ) in lines
+    agencies_file = PROJECT / "config" / "agencies.toml"
+    assert (
+        "  mfa-paris                                     1  last update 2026-01-10T19:00:00+00:00  "
+        f"Diplomatic mission: Paris  [unnamed: not in {agencies_file}]"
+    ) in lines
+    sections = lines.index("sections:")
+    assert lines[sections + 1 : sections + 3] == [
         "  News                                         19  last update 2026-01-09T19:00:00+00:00",
-        "  World                                        18  last update 2025-12-19T19:00:00+00:00",
+        "  World                                        19  last update 2026-01-10T19:00:00+00:00",
     ]
+    topics = lines[lines.index("topics:") + 1 :]
+    assert (
+        topics[3]
+        == "  diplomacy                                    11  last update 2026-01-09T19:00:00+00:00  Diplomacy and foreign policy"
+    )
+    assert (
+        topics[-1]
+        == "  tourism-culture                               6  last update 2026-01-10T19:00:00+00:00  Tourism and culture"
+    )
+    assert len(topics) == 10  # subject topics with items (sections are listed above)
 
 
 def test_bad_setting_is_a_clear_error(database: Path) -> None:
