@@ -44,7 +44,6 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A word starts with a letter or digit, may hold ' . & + - inside ("e-gov", "u.s.") and may
 # end in "*"; a term is words separated by single spaces.
 _TERM = re.compile(r"^\w[\w'.&+-]*\*?(?: \w[\w'.&+-]*\*?)*$")
-_FOLDED = str.maketrans({"ё": "е", "Ё": "Е", "’": "'"})
 
 
 # -- slugs --------------------------------------------------------------------------------
@@ -112,7 +111,8 @@ class Topic:
 
 def normalize(text: str) -> str:
     """Text as the rules read it: lower-case, "ё" as "е", one kind of apostrophe."""
-    return text.translate(_FOLDED).lower()
+    # Two str.replace calls run in C; str.translate with a dict looks up every character.
+    return text.lower().replace("ё", "е").replace("’", "'")
 
 
 # -- compiling terms ----------------------------------------------------------------------
@@ -229,11 +229,31 @@ class TopicRules:
         self.sections = dict(sections)  # section name as written in the file -> topic
         self._by_key = {_section_key(name): topic for name, topic in self.sections.items()}
         self.fingerprint = _fingerprint(self.rules, self.sections)
+        # Every topic's terms in one trie-shaped expression, so an item's text is read once
+        # instead of once per topic (11x less scanning; this runs for every item ingested).
+        owners: dict[str, list[tuple[int, str]]] = {}
+        for index, rule in enumerate(self.rules):
+            for term in rule.terms:
+                owners.setdefault(normalize(term), []).append((index, term))
+        self._owners = list(owners.values())
+        self._all_terms = compile_terms(list(owners))
+
+    def _found(self, text: str) -> list[set[str]]:
+        """For each rule, the distinct terms of it found in a normalized text."""
+        found: list[set[str]] = [set() for _ in self.rules]
+        for match in self._all_terms.finditer(text):
+            for index, term in self._owners[int(match.lastgroup[1:])]:  # type: ignore[index]
+                found[index].add(term)
+        return found
 
     def classify(self, title: str, body: str) -> frozenset[str]:
         """Slugs of the subject topics of an item."""
-        title, body = normalize(title), normalize(body)
-        return frozenset(rule.topic.slug for rule in self.rules if rule.matches(title, body))
+        in_title, in_body = self._found(normalize(title)), self._found(normalize(body))
+        return frozenset(
+            rule.topic.slug
+            for rule, title_terms, body_terms in zip(self.rules, in_title, in_body, strict=True)
+            if TITLE_WEIGHT * len(title_terms) + BODY_WEIGHT * len(body_terms) >= rule.min_score
+        )
 
     def explain(self, title: str, body: str) -> list[TopicScore]:
         """Every topic's score and the terms that made it, for people tuning the rules."""

@@ -72,11 +72,11 @@ def _clean_lines(lines: list[str], result: ParseResult) -> Iterator[tuple[int, s
 
 def _title_date(line: str) -> tuple[str, re.Match[str]] | None:
     """(title, date match) when the line is a title line, else None."""
-    if _HAS_CITATION.search(line):
-        return None  # a body's last line may end with a date after its citation
+    if not line[-1:].isdigit():
+        return None  # most lines: no regular expression needed
     match = _TITLE_LINE.match(line) or _DATE_ONLY.match(line)
-    if not match:
-        return None
+    if not match or _HAS_CITATION.search(line):
+        return None  # a body's last line may end with a date after its citation
     return match.groupdict().get("title") or "", match
 
 

@@ -59,7 +59,8 @@ class Citations:
 
 def extract_citations(body: str) -> Citations:
     """Take every `Source : <url>` out of a body, keeping the URLs in order."""
-    urls = tuple(m["url"].rstrip(_TRAILING_PUNCTUATION) for m in _CITATION.finditer(body))
-    text = _CITATION.sub("\n", body)
+    matches = list(_CITATION.finditer(body))
+    urls = tuple(m["url"].rstrip(_TRAILING_PUNCTUATION) for m in matches)
+    text = _CITATION.sub("\n", body) if matches else body
     lines = (line.strip() for line in text.split("\n"))
     return Citations(text="\n".join(line for line in lines if line), urls=urls)

@@ -67,6 +67,7 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), KAZAKHSTAN)
 
 
+LANGUAGE_SAMPLE = 1500  # characters of the body enough to tell its language
 POSITIONS = 1_000_000  # items of one day keep the dump's order up to this many
 
 
@@ -94,7 +95,7 @@ def to_record(item: ParsedItem) -> ItemRecord:
         body=item.body,
         day=item.day,
         published=day_start(item.day),
-        lang=detect_language(f"{item.title}\n{item.body}"),
+        lang=detect_language(f"{item.title}\n{item.body[:LANGUAGE_SAMPLE]}"),
         content_hash=content_hash(
             item.title, item.body, link.url if link else None, item.other_sources, item.day
         ),

@@ -19,7 +19,12 @@ _SPACES = re.compile(r"[^\S\n]+")
 # Cyrillic and Latin letters that look the same; used only inside words that mix scripts.
 _CYR_TO_LAT = dict(zip("АВЕКМНОРСТХаеорсухіјѕ", "ABEKMHOPCTXaeopcyxijs", strict=True))
 _LAT_TO_CYR = {lat: cyr for cyr, lat in _CYR_TO_LAT.items() if cyr not in "іјѕ"}
-_WORD = re.compile(r"\w+")
+# Only words holding both scripts go through the (slow, Python) repair: a word start that
+# is followed, within the word, by a Latin letter and by a Cyrillic one.
+_SCRIPTS_TOUCH = re.compile(
+    "[A-Za-z\u00c0-\u024f][\u0400-\u052f]|[\u0400-\u052f][A-Za-z\u00c0-\u024f]"
+)
+_MIXED_WORD = re.compile(r"\b(?=\w*[A-Za-z\u00c0-\u024f])(?=\w*[\u0400-\u052f])\w+")
 
 
 def remove_unsafe_chars(text: str) -> tuple[str, int]:
@@ -30,6 +35,8 @@ def remove_unsafe_chars(text: str) -> tuple[str, int]:
 
 def collapse_spaces(text: str) -> str:
     """Turn runs of spaces, tabs and other blanks (not newlines) into one space, trimmed."""
+    if "\n" not in text:
+        return " ".join(text.split())  # the same for one line, and several times faster
     return _SPACES.sub(" ", text).strip()
 
 
@@ -61,7 +68,9 @@ def _fix_word(match: re.Match[str]) -> str:
 
 def fix_lookalikes(text: str) -> str:
     """Replace Cyrillic letters hiding in Latin words (and the reverse) by their look-alikes."""
-    return _WORD.sub(_fix_word, text)
+    if not _SCRIPTS_TOUCH.search(text):
+        return text  # most texts: no Latin letter next to a Cyrillic one, nothing to repair
+    return _MIXED_WORD.sub(_fix_word, text)
 
 
 # A sentence end glued to the next sentence: two lower-case letters, the end mark, maybe a
