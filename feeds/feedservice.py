@@ -140,11 +140,13 @@ class FeedService:
             known = self._known = (version, agencies, topics)
         return known[1], known[2]
 
-    def resolve(self, kind: str, slug: str = "") -> FeedRef | None:
+    def resolve(self, kind: str, slug: str = "", version: int | None = None) -> FeedRef | None:
         """The feed, or None when no such agency or topic is known."""
         if kind == "all":
             return FeedRef("all")
-        agencies, topics = self._known_slugs(self.store.content_version())
+        if version is None:
+            version = self.store.content_version()
+        agencies, topics = self._known_slugs(version)
         if kind == "agency" and slug in agencies:
             return FeedRef("agency", slug)
         if kind == "topic" and slug in topics:
@@ -237,11 +239,14 @@ class FeedService:
             hub=self.hub,
         )
 
-    def render(self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str) -> Rendered:
+    def render(
+        self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str, version: int | None = None
+    ) -> Rendered:
         """The page's bytes, rendered at most once per content version in the deployment:
         this process's memory first, then the store's shared copy, then a real render."""
         base_url = self.site_url or base_url
-        version = self.store.content_version()
+        if version is None:
+            version = self.store.content_version()
         cache_key = (ref, fmt, query, base_url)
         with self._lock:
             cached = self._cache.get(cache_key)

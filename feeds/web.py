@@ -87,14 +87,16 @@ def feed_response(rendered: Rendered) -> Response:
 
 
 def _feed(kind: str, slug: str, fmt: str) -> Response:
-    ref = service().resolve(kind, slug)
+    svc = service()
+    version = svc.store.content_version()  # one lookup a request: the hot path of polling
+    ref = svc.resolve(kind, slug, version)
     if ref is None:
         return _plain(404, f"unknown {kind} {slug!r}")
     try:
         query = parse_query(request.args.to_dict())
     except BadParameter as exc:
         return _plain(400, str(exc))
-    return feed_response(service().render(ref, fmt, query, base_url()))
+    return feed_response(svc.render(ref, fmt, query, base_url(), version))
 
 
 def _page(kind: str, slug: str) -> Response | str:
