@@ -720,6 +720,9 @@ class PostgresLeaderLock(LeaderLock):
     def try_acquire(self) -> bool:
         if self.connection is None:
             self.connection = self.engine.connect()
+            # Out of the pool: closing it must end the session (and so the lock), not
+            # park it, still locked, for the next borrower.
+            self.connection.detach()
         try:
             query = text("SELECT pg_try_advisory_lock(:key)")
             got = bool(self.connection.scalar(query, {"key": self.KEY}))
@@ -731,6 +734,11 @@ class PostgresLeaderLock(LeaderLock):
 
     def release(self) -> None:
         if self.connection is not None:
+            try:
+                self.connection.execute(text("SELECT pg_advisory_unlock_all()"))
+                self.connection.commit()
+            except SQLAlchemyError:
+                pass  # a broken session holds no lock any more
             self.connection.close()
             self.connection = None
 
