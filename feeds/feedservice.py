@@ -130,7 +130,7 @@ class FeedService:
         """Agencies with items or in the catalog; topic slug -> name (subjects and sections)."""
         known = self._known
         if known is None or known[0] != version:
-            agencies = frozenset(a.name for a in self.store.agency_counts()) | frozenset(
+            agencies = frozenset(self.store.agency_slugs()) | frozenset(
                 a.slug for a in self.agencies.all()
             )
             topics = {t.slug: t.name for t in self.rules.topics}

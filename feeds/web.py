@@ -4,6 +4,7 @@
 import time and no scheduler is started here (gunicorn forks workers; see wsgi.py).
 """
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +17,8 @@ from werkzeug.routing import BaseConverter
 from feeds import pages
 from feeds.catalog import load_agencies
 from feeds.classify import load_topics
+from feeds.errors import StoreError
+from feeds.fastpath import FeedFastPath
 from feeds.feedmodel import FORMATS, FeedRef
 from feeds.feedservice import BadParameter, FeedService, PageQuery, Rendered, parse_query
 from feeds.metrics import RENDERS, REQUESTS, exposition
@@ -24,6 +27,8 @@ from feeds.settings import Settings, load_settings
 from feeds.store import Store
 
 MAX_QUERY_BYTES = 2048
+# An item's uid as feeds.records.item_uid writes it.
+_UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class SlugConverter(BaseConverter):
@@ -52,6 +57,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["feeds"] = service
     _routes(app)
     app.after_request(pages.feeds_for_browsers)
+    count = lambda route, status: REQUESTS.labels(route, status).inc()  # noqa: E731
+    app.wsgi_app = FeedFastPath(app.wsgi_app, service, int(settings.ingest_interval), count)  # type: ignore[method-assign]
     return app
 
 
@@ -72,9 +79,9 @@ def feed_response(rendered: Rendered) -> Response:
     settings: Settings = current_app.config["FEEDS_SETTINGS"]
     gzipped = request.accept_encodings["gzip"] > 0
     response = Response(
-        rendered.gzipped if gzipped else rendered.body, mimetype=rendered.media_type
+        rendered.gzipped if gzipped else rendered.body,
+        content_type=f"{rendered.media_type}; charset=utf-8",
     )
-    response.charset = "utf-8"
     if gzipped:
         response.content_encoding = "gzip"
     # A strong ETag per representation: the gzipped bytes differ from the plain ones.
@@ -179,7 +186,9 @@ def _routes(app: Flask) -> None:
 
     @app.get("/items/<uid>")
     def item_page(uid: str) -> Response | str:
-        row = service().store.item_by_uid(uid)
+        # Only what could be one of our uids is looked up: any other text is unknown, and
+        # some (a NUL) PostgreSQL would refuse with an error instead of finding nothing.
+        row = service().store.item_by_uid(uid) if _UID.fullmatch(uid) else None
         if row is None:
             return _plain(404, f"unknown item {uid[:40]!r}")
         agency = service().agencies.get(row["agency"]) if row["agency"] else None
@@ -220,7 +229,7 @@ def _routes(app: Flask) -> None:
                 "last_follow": store.get_state("last_follow"),
                 "follow": store.follow_counts(),
             }
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, StoreError) as exc:
             return {"status": "error", "error": f"store unavailable: {exc.__class__.__name__}"}, 503
         return answer, 200
 

@@ -1,0 +1,124 @@
+"""The polling fast path: a WSGI layer in front of Flask for the requests aggregators make
+all day, a plain GET or HEAD of a feed URL without a query string.
+
+Such a request is answered from headers and bytes prepared once per content version: a
+dictionary lookup and a version check, no Flask request, no routing, no templating.
+Measured (BENCHMARKS.md): Flask's own dispatch cost more than everything else on this path,
+so this layer is the difference between about 0.5x and more than 1x of a bare Flask app
+returning the same bytes. Anything else (a query string, a browser tab, an unknown feed,
+other methods) goes to Flask unchanged.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.http import http_date, is_resource_modified
+
+from feeds.feedservice import FeedService, PageQuery, Rendered
+from feeds.pages import STYLED_FEED_TYPES
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+_FEED_PATH = re.compile(
+    r"^/(?:(all)|(agencies|topics)/([a-z0-9][a-z0-9_-]{0,127}))\.(atom|rss|json)$"
+)
+_KINDS = {"agencies": "agency", "topics": "topic"}
+ROUTES = {  # the Flask rule of each path shape, so /metrics counts both paths alike
+    "all": "/all.<fmt:fmt>",
+    "agency": "/agencies/<slug:slug>.<fmt:fmt>",
+    "topic": "/topics/<slug:slug>.<fmt:fmt>",
+}
+BROWSER_DESTINATIONS = {"document", "iframe"}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    etag: str
+    last_modified: Any
+    full: list[tuple[str, str]]  # headers of a 200
+    not_modified: list[tuple[str, str]]  # headers of a 304
+    body: bytes
+
+
+def prepare(rendered: Rendered, gzipped: bool, max_age: int) -> Prepared:
+    """The exact headers feeds.web.feed_response gives, built once."""
+    body = rendered.gzipped if gzipped else rendered.body
+    styled = rendered.media_type in STYLED_FEED_TYPES
+    etag = rendered.etag + ("-gz" if gzipped else "")
+    common = [
+        ("ETag", f'"{etag}"'),
+        ("Last-Modified", http_date(rendered.last_modified)),
+        ("Cache-Control", f"public, max-age={max_age}"),
+        # As feeds.pages.feeds_for_browsers says for Flask's answers: Atom and RSS differ
+        # for browser tabs.
+        ("Vary", "Accept-Encoding, Sec-Fetch-Dest, Accept" if styled else "Accept-Encoding"),
+    ]
+    full = [
+        ("Content-Type", f"{rendered.media_type}; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        *([("Content-Encoding", "gzip")] if gzipped else []),
+        *common,
+    ]
+    return Prepared(etag, rendered.last_modified, full, common, body)
+
+
+class FeedFastPath:
+    def __init__(
+        self, app: WSGIApp, service: FeedService, max_age: int, count: Callable[[str, str], None]
+    ) -> None:
+        self.app = app
+        self.service = service
+        self.max_age = max_age
+        self.count = count
+        self._prepared: dict[tuple, tuple[int, Prepared]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        match = self._candidate(environ)
+        if match is None:
+            return self.app(environ, start_response)
+        kind = "all" if match[1] else _KINDS[match[2]]
+        version = self.service.store.content_version()
+        ref = self.service.resolve(kind, match[3] or "", version)
+        if ref is None:
+            return self.app(environ, start_response)  # Flask says 404 its way
+        gzipped = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        prepared = self._get(ref, match[4], gzipped, environ, version)
+        if not is_resource_modified(
+            environ, etag=prepared.etag, last_modified=prepared.last_modified
+        ):
+            self.count(ROUTES[kind], "304")
+            start_response("304 NOT MODIFIED", list(prepared.not_modified))
+            return []
+        self.count(ROUTES[kind], "200")
+        start_response("200 OK", list(prepared.full))
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [prepared.body]
+
+    @staticmethod
+    def _candidate(environ: dict[str, Any]) -> re.Match[str] | None:
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
+            return None
+        if environ.get("HTTP_SEC_FETCH_DEST") in BROWSER_DESTINATIONS:
+            return None  # a browser tab: Flask serves the feed so that it can be styled
+        if "HTTP_SEC_FETCH_DEST" not in environ and "text/html" in environ.get("HTTP_ACCEPT", ""):
+            return None
+        return _FEED_PATH.match(environ.get("PATH_INFO", ""))
+
+    def _get(
+        self, ref: Any, fmt: str, gzipped: bool, environ: dict[str, Any], version: int
+    ) -> Prepared:
+        base_url = (
+            f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST') or environ['SERVER_NAME']}"
+        )
+        key = (ref, fmt, gzipped, base_url)
+        cached = self._prepared.get(key)
+        if cached and cached[0] == version:
+            return cached[1]
+        rendered = self.service.render(ref, fmt, PageQuery(), base_url, version)
+        prepared = prepare(rendered, gzipped, self.max_age)
+        if len(self._prepared) > 4096:
+            self._prepared.clear()  # bounded; refilled from the service's cache
+        self._prepared[key] = (version, prepared)
+        return prepared
