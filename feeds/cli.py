@@ -66,7 +66,7 @@ def _print_report(report: SourceReport) -> None:
         click.echo(f"{report.source}: NOT READ: {report.error}", err=True)
         return
     if report.skipped:
-        click.echo(f"{report.source}: unchanged since the last ingest, skipped")
+        click.echo(f"{report.source}: unchanged since the last ingest, skipped (--force reads it)")
         return
     c = report.counts
     click.echo(
@@ -79,13 +79,19 @@ def _print_report(report: SourceReport) -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1)
+@click.option(
+    "--force", is_flag=True, help="Read every source again, even one unchanged since last time."
+)
 @click.pass_context
-def ingest(ctx: click.Context, sources: tuple[str, ...]) -> None:
-    """Ingest dumps: paths, globs or http(s) URLs (default: the configured DUMPS)."""
+def ingest(ctx: click.Context, sources: tuple[str, ...], force: bool) -> None:
+    """Ingest dumps: paths, globs or http(s) URLs (default: the configured DUMPS).
+
+    A file whose bytes did not change since its last ingest, or a URL answering 304, is
+    skipped (--force reads it anyway)."""
     settings = _settings(ctx)
     try:
         ingester = Ingester(_store(ctx), settings, progress=_progress_bar)
-        reports = ingester.run(list(sources) or list(settings.dumps))
+        reports = ingester.run(list(sources) or list(settings.dumps), skip_unchanged=not force)
     except FeedsError as exc:
         raise click.ClickException(str(exc)) from None
     for report in reports:

@@ -17,7 +17,9 @@ def _count(pattern: re.Pattern[str], text: str) -> int:
 
 
 def detect_language(text: str) -> str:
-    """"en", "ru" or "kk" for a text; "en" when there are no letters at all."""
+    """ "en", "ru" or "kk" for a text; "en" when there are no letters at all."""
+    if not _CYRILLIC.search(text):
+        return "en"  # most items: no need to count anything
     cyrillic = _count(_CYRILLIC, text)
     if cyrillic <= _count(_LATIN, text):
         return "en"

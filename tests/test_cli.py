@@ -46,10 +46,13 @@ def test_ingest_configured_dumps_then_again(database: Path) -> None:
     ]
     assert first.stderr == ""
     second = feeds("ingest", database=database)
-    assert (
-        second.stdout.splitlines()[0]
-        == f"{SAMPLE_DUMPS[0]}: 19 items found, 0 new, 0 updated, 19 unchanged, 0 problems"
-    )
+    assert second.stdout.splitlines() == [
+        f"{SAMPLE_DUMPS[0]}: unchanged since the last ingest, skipped (--force reads it)",
+        f"{SAMPLE_DUMPS[1]}: unchanged since the last ingest, skipped (--force reads it)",
+        "total: 2 sources (0 not read), 0 new, 0 updated",
+    ]
+    forced = feeds("ingest", "--force", database=database)
+    assert forced.stdout.splitlines()[0] == f"{SAMPLE_DUMPS[0]}: 19 items found, 0 new, 0 updated, 19 unchanged, 0 problems"
 
 
 def test_ingest_glob_url_and_failures_keep_going(
