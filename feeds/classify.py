@@ -79,10 +79,18 @@ def slugify(text: str) -> str:
     return _NOT_SLUG.sub("-", ascii_only).strip("-")
 
 
+MAX_SLUG = 128  # item_topics.topic is VARCHAR(128), and the web serves no longer slug
+
+
 def section_slug(name: str) -> str:
-    """`slugify(name)`, never empty: "section-" and a short hash of the name instead."""
+    """`slugify(name)`, never empty: "section-" and a short hash of the name instead; a
+    slug too long to store or serve is cut and keeps that hash to stay distinct."""
     clean = _clean_name(name)
-    return slugify(clean) or f"section-{hashlib.sha256(clean.encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256(clean.encode()).hexdigest()[:8]
+    slug = slugify(clean) or f"section-{digest}"
+    if len(slug) > MAX_SLUG:
+        slug = f"{slug[: MAX_SLUG - len(digest) - 1].rstrip('-')}-{digest}"
+    return slug
 
 
 def _clean_name(name: str) -> str:

@@ -19,6 +19,9 @@ _DATE_ONLY = re.compile(r"^(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})$")
 _HAS_CITATION = re.compile(r"(?:Source|Источник|Дереккөз)\s*:\s*https?://", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence
+# Far above any real press release (the samples' longest line has 9,600 characters), low
+# enough that one hostile line cannot make every feed page holding it megabytes long.
+MAX_TITLE_CHARS, MAX_BODY_CHARS = 10_000, 100_000
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ def parse_dump(text: str, source: str) -> ParseResult:
         if not seen_content:
             seen_content = True
             if title is None:
-                result.section = fix_lookalikes(line)
+                section = fix_lookalikes(line)
+                result.section = _cut(section, MAX_TITLE_CHARS, "section", number, result)
                 continue
             result.problems.append(
                 Problem(source, number, "no section line before the first title")
@@ -145,7 +149,8 @@ def _start_block(
             Problem(result.source, number, f"date {stamp} without a title; item skipped")
         )
         return None
-    return _Block(number, fix_lookalikes(title), when)
+    title = _cut(fix_lookalikes(title), MAX_TITLE_CHARS, "title", number, result)
+    return _Block(number, title, when)
 
 
 def _finish(block: _Block | None, result: ParseResult) -> None:
@@ -159,12 +164,23 @@ def _finish(block: _Block | None, result: ParseResult) -> None:
             position=len(result.items),
             title=block.title,
             day=block.day,
-            body=cited.text,
+            # Cut only now: the citations at the end of a huge body still give the link.
+            body=_cut(cited.text, MAX_BODY_CHARS, "body", block.line, result),
             link=link,
             other_sources=others,
             section=result.section,
         )
     )
+
+
+def _cut(text: str, limit: int, what: str, line: int, result: ParseResult) -> str:
+    """The text, or its first `limit` characters with a problem saying so."""
+    if len(text) <= limit:
+        return text
+    result.problems.append(
+        Problem(result.source, line, f"{what} of {len(text)} characters cut to {limit}")
+    )
+    return text[:limit].rstrip()
 
 
 def _pick_link(

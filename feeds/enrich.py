@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from feeds.sanitize import clean_html, html_to_text
 from feeds.textclean import collapse_spaces, remove_unsafe_chars
@@ -70,6 +70,16 @@ def _created(value: object) -> datetime | None:
     return moment
 
 
+def _image_url(heropic: str) -> str | None:
+    """The hero image's absolute URL, only when it is http(s): browsers drop tabs and
+    newlines inside a scheme ("java<TAB>script:" is javascript:), and data: or vbscript:
+    URLs are no image of gov.kz's either."""
+    if not heropic:
+        return None
+    url = urljoin(PORTAL, heropic)
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
 def parse_answer(payload: bytes, expected_id: str) -> Enrichment:
     """The enrichment in an API answer, or BadAnswer saying what is wrong with it."""
     try:
@@ -85,9 +95,7 @@ def parse_answer(payload: bytes, expected_id: str) -> Enrichment:
         title=collapse_spaces(_text_field(data, "title")),
         body_html=clean_html(_text_field(data, "body"), base_url=PORTAL),
         published=_created(data.get("created_date")),
-        image=urljoin(PORTAL, heropic)
-        if heropic and not heropic.lower().startswith("javascript:")
-        else None,
+        image=_image_url(heropic),
     )
 
 

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from feeds.catalog import Agencies
@@ -33,7 +34,7 @@ from feeds.links import LANGUAGES
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
 from feeds.sanitize import clean_html, html_to_text
-from feeds.store import Cursor, FeedRows, Store
+from feeds.store import Cursor, FeedCount, FeedRows, Store
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 CACHE_SIZE = 2048  # rendered pages kept per process
@@ -121,6 +122,7 @@ class FeedService:
         self._lock = threading.Lock()
         self._known: tuple[int, frozenset[str], dict[str, str]] | None = None
         self.on_render = on_render
+        self._memo: dict[str, tuple[int, Any]] = {}
         self.hub = hub or None
         self.renders = 0  # pages this process rendered (the rest came from a cache)
 
@@ -152,6 +154,28 @@ class FeedService:
         if kind == "topic" and slug in topics:
             return FeedRef("topic", slug)
         return None
+
+    def per_version(self, name: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, done once per content version in this process: the aggregates
+        behind the index, the OPML and the feed pages scan the whole store."""
+        version = self.store.content_version()
+        with self._lock:
+            hit = self._memo.get(name)
+        if hit and hit[0] == version:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            self._memo[name] = (version, value)
+        return value
+
+    def agency_counts(self) -> list[FeedCount]:
+        return self.per_version("agency_counts", self.store.agency_counts)
+
+    def topic_counts(self) -> list[FeedCount]:
+        return self.per_version("topic_counts", self.store.topic_counts)
+
+    def count_items(self) -> int:
+        return self.per_version("count_items", self.store.count_items)
 
     def subtree(self, slug: str) -> frozenset[str]:
         """An agency and every agency under it, including ones the catalog does not name

@@ -175,7 +175,10 @@ class Follower:
         status = response.status_code
         if status == 200:
             try:
-                return read_capped(response, self.settings.follow_max_bytes, url)
+                # FETCH_TIMEOUT bounds the whole answer, not each read of it.
+                return read_capped(
+                    response, self.settings.follow_max_bytes, url, self.settings.fetch_timeout
+                )
             except SourceError as exc:
                 raise ItemFailed(
                     str(exc).removeprefix(f"{url}: "), "failed", _later(GONE_RETRY)

@@ -4,9 +4,12 @@ One session per purpose, with urllib3 retries on connection errors and 5xx, time
 an honest User-Agent and a cap on the size of what is read.
 """
 
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -87,18 +90,39 @@ class Fetched:
     last_modified: str | None
 
 
-def read_capped(response: requests.Response, max_bytes: int, what: str) -> bytes:
-    """The body, or an error naming `what` once it grows past `max_bytes`."""
+def read_capped(
+    response: requests.Response, max_bytes: int, what: str, seconds: float | None = None
+) -> bytes:
+    """The body, or an error naming `what` once it grows past `max_bytes`; with `seconds`,
+    `requests.ReadTimeout` once reading it took longer than that in all."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         limit = f"the limit of {max_bytes} bytes"
         raise SourceError(f"{what}: body of {declared} bytes is over {limit}")
+    deadline = None if seconds is None else time.monotonic() + seconds
     body = bytearray()
-    for chunk in response.iter_content(CHUNK):
+    for chunk in _arriving(response):
         body += chunk
         if len(body) > max_bytes:
             raise SourceError(f"{what}: body is over the limit of {max_bytes} bytes")
+        if deadline is not None and time.monotonic() > deadline:
+            raise requests.ReadTimeout(f"{what}: body not read in {seconds:g} s")
     return bytes(body)
+
+
+def _arriving(response: requests.Response) -> Iterator[bytes]:
+    """The body in pieces as they arrive. `iter_content` waits until a whole chunk has come,
+    and a server dripping a byte now and then never trips the socket's timeout: it could
+    hold a reader for hours. urllib3's errors become the requests errors callers expect."""
+    try:
+        while chunk := response.raw.read1(CHUNK, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.ConnectionError(exc) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.HTTPError as exc:  # the connection broke mid-body
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
 
 
 def fetch_dump(

@@ -13,9 +13,13 @@ _CITATION = re.compile(
 _TRAILING_PUNCTUATION = ".,;:!)]}»”\"'"
 _GOVKZ_HOSTS = {"gov.kz", "www.gov.kz"}
 # /memleket/entities/<agency>/<kind...>/details/<id>: press/news, press/article, documents...
+# The agency must be a slug the web serves (feeds.web.SlugConverter), and every part must
+# fit its store column (feeds/schema.py): PostgreSQL refuses the whole ingest otherwise.
 _ENTITY_PATH = re.compile(
-    r"^/memleket/entities/(?P<agency>[A-Za-z0-9_.-]+)/(?P<kind>(?:[A-Za-z0-9_-]+/)+?)details/(?P<id>\d+)/?$"
+    r"^/memleket/entities/(?P<agency>[A-Za-z0-9][A-Za-z0-9_-]{0,127})/"
+    r"(?P<kind>(?:[A-Za-z0-9_-]+/)+?)details/(?P<id>\d{1,32})/?$"
 )
+MAX_KIND = 64  # items.kind is VARCHAR(64)
 LANGUAGES = ("kk", "ru", "en")
 
 
@@ -39,7 +43,7 @@ def parse_govkz_link(url: str) -> GovkzLink | None:
     if (parts.hostname or "").lower() not in _GOVKZ_HOSTS or parts.username or parts.port:
         return None
     match = _ENTITY_PATH.match(parts.path)
-    if not match:
+    if not match or len(match["kind"].strip("/")) > MAX_KIND:
         return None
     lang = parse_qs(parts.query).get("lang", ["kk"])[0].lower()
     return GovkzLink(

@@ -8,8 +8,6 @@ search text (slug and names, lower-cased); the ancestors of a matching agency st
 marked as context, so that the tree still reads.
 """
 
-import threading
-import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -80,23 +78,9 @@ def scan_language_counts(store: Store) -> LanguageCounts:
     return LanguageCounts(Counter(counts.get(("all", ""), {})), of("agency"), of("topic"))
 
 
-_counts: "weakref.WeakKeyDictionary[FeedService, tuple[int, LanguageCounts]]" = (
-    weakref.WeakKeyDictionary()
-)
-_counts_lock = threading.Lock()
-
-
 def language_counts(service: FeedService) -> LanguageCounts:
     """The counts for the store's current content version, computed once per version."""
-    version = service.store.content_version()  # read first: a later ingest only invalidates
-    with _counts_lock:
-        cached = _counts.get(service)
-    if cached and cached[0] == version:
-        return cached[1]
-    counts = scan_language_counts(service.store)
-    with _counts_lock:
-        _counts[service] = (version, counts)
-    return counts
+    return service.per_version("language_counts", lambda: scan_language_counts(service.store))
 
 
 def language_mix(counts: Iterable[Mapping[str, int]]) -> LanguageMix:
@@ -143,7 +127,7 @@ def agency_rows(service: FeedService, counts: LanguageCounts) -> list[AgencyRow]
     """Every agency with items in its feed (its own or its children's), in tree order: each
     group's head followed by its children, depth first, slugs in alphabetical order."""
     catalog = service.agencies
-    by_slug = {row.name: row for row in service.store.agency_counts()}
+    by_slug = {row.name: row for row in service.agency_counts()}
     rows: dict[str, AgencyRow] = {}
     for slug in sorted(set(by_slug) | {a.slug for a in catalog.all()}):
         subtree = service.subtree(slug)
@@ -183,7 +167,7 @@ def topic_rows(service: FeedService, counts: LanguageCounts) -> list[TopicRow]:
     translated = {topic.slug: topic for topic in service.rules.topics}
     translated.update({topic.slug: topic for topic in service.rules.sections.values()})
     rows = []
-    for row in service.store.topic_counts():
+    for row in service.topic_counts():
         slug = row.name
         name = names.get(slug, slug)
         topic = translated.get(slug)
@@ -251,7 +235,7 @@ def feed_summary(service: FeedService, ref: FeedRef) -> FeedSummary:
     if ref.kind == "agency":
         catalog = service.agencies
         subtree = service.subtree(ref.slug)
-        counted = [row for row in service.store.agency_counts() if row.name in subtree]
+        counted = [row for row in service.agency_counts() if row.name in subtree]
         return FeedSummary(
             name=catalog.get(ref.slug).name,
             items=sum(row.items for row in counted),
@@ -261,7 +245,7 @@ def feed_summary(service: FeedService, ref: FeedRef) -> FeedSummary:
             children=tuple(catalog.get(s) for s in catalog.children(ref.slug)),
         )
     if ref.kind == "topic":
-        row = next((r for r in service.store.topic_counts() if r.name == ref.slug), None)
+        row = next((r for r in service.topic_counts() if r.name == ref.slug), None)
         return FeedSummary(
             name=service.topic_names().get(ref.slug, ref.slug),
             items=row.items if row else 0,
@@ -270,8 +254,8 @@ def feed_summary(service: FeedService, ref: FeedRef) -> FeedSummary:
         )
     return FeedSummary(
         name="All gov.kz news",
-        items=service.store.count_items(),
-        last_updated=latest(service.store.topic_counts()),  # every item has a section topic
+        items=service.count_items(),
+        last_updated=latest(service.topic_counts()),  # every item has a section topic
         languages=language_mix([counts.everything]),
     )
 

@@ -46,10 +46,20 @@ class ItemRecord:
         return sort_key(self.published, self.position)
 
 
+MAX_KEY = 512  # items.key is VARCHAR(512): PostgreSQL refuses a longer one (and the ingest)
+_KEPT_TITLE = 400  # of a too long normalized title, kept readable before its hash
+
+
 def item_key(item: ParsedItem) -> str:
     if item.link:
         return f"govkz:{item.link.kind}:{item.link.id}"
-    return f"title:{item.day.isoformat()}:{normalize_title(item.title)}"
+    key = f"title:{item.day.isoformat()}:{normalize_title(item.title)}"
+    if len(key) <= MAX_KEY:
+        return key
+    # A title of thousands of characters: its start, then a hash of the whole, so that
+    # titles differing only near their end remain different items.
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[:_KEPT_TITLE]}:sha256:{digest}"
 
 
 def item_uid(key: str) -> str:

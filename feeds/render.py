@@ -4,6 +4,7 @@ Nothing here reads a clock: the same entries give the same bytes, so validators 
 Last-Modified) move only when content moves.
 """
 
+import html
 import json
 from collections.abc import Iterable
 
@@ -86,7 +87,7 @@ def _generator(meta: FeedMeta, entries: list[Entry], links: PageLinks, fmt: str)
     fg.register_extension("extras", BaseExtension, _EntryExtras, atom=True, rss=True)
     fg.id(links.alternate)
     fg.title(meta.title)
-    fg.subtitle(meta.subtitle)
+    fg.subtitle(_plain_text(meta.subtitle, fmt))
     fg.author({"name": "gov.kz"})
     self_type = "application/atom+xml" if fmt == "atom" else "application/rss+xml"
     fg.link(href=links.self, rel="self", type=self_type)
@@ -105,11 +106,18 @@ def _generator(meta: FeedMeta, entries: list[Entry], links: PageLinks, fmt: str)
     fg.updated(feed_updated(entries))
     fg.lastBuildDate(feed_updated(entries))
     for entry in entries:
-        _add_entry(fg, entry)
+        _add_entry(fg, entry, fmt)
     return fg
 
 
-def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
+def _plain_text(text: str, fmt: str) -> str:
+    """Text for a subtitle or summary. feedgen writes these into RSS <description>s, which
+    readers take as HTML: there the text goes HTML-escaped, so that "<script>" in a dump
+    stays words (Atom's subtitle and summary are type="text" and need nothing)."""
+    return html.escape(text, quote=False) if fmt == "rss" else text
+
+
+def _add_entry(fg: FeedGenerator, entry: Entry, fmt: str) -> None:
     fe = fg.add_entry(order="append")
     fe.id(entry.id)
     fe.guid(entry.id, permalink=False)
@@ -121,7 +129,7 @@ def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
     if entry.content_html:
         fe.content(entry.content_html, type="html")
     if entry.summary:
-        fe.summary(entry.summary)
+        fe.summary(_plain_text(entry.summary, fmt))
     fe.published(entry.published)
     fe.updated(entry.updated)
     fe.extras.lang = entry.lang

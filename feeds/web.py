@@ -250,7 +250,7 @@ def index_context(q: str = "") -> dict[str, Any]:
     topics = pages.filter_topics(all_topics, terms)
     return {
         "q": q,
-        "total": svc.store.count_items(),
+        "total": svc.count_items(),
         "everything": pages.feed_summary(svc, FeedRef("all")),
         "agencies": agencies,
         "agency_groups": pages.agency_groups(agencies),

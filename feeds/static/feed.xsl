@@ -83,7 +83,11 @@
         <main id="main" tabindex="-1">
           <h1 lang="{$lang}"><xsl:value-of select="$title"/></h1>
           <xsl:if test="$subtitle">
-            <p class="lead" lang="{$lang}"><xsl:value-of select="$subtitle"/></p>
+            <p class="lead" lang="{$lang}">
+              <xsl:call-template name="description-text">
+                <xsl:with-param name="text" select="$subtitle"/>
+              </xsl:call-template>
+            </p>
           </xsl:if>
           <section class="items" aria-label="Items">
             <xsl:apply-templates select="$feed/atom:entry | $channel/item"/>
@@ -166,7 +170,11 @@
         </xsl:if>
       </p>
       <xsl:if test="normalize-space(description)">
-        <p><xsl:value-of select="description"/></p>
+        <p>
+          <xsl:call-template name="description-text">
+            <xsl:with-param name="text" select="string(description)"/>
+          </xsl:call-template>
+        </p>
       </xsl:if>
     </article>
   </xsl:template>
@@ -198,6 +206,53 @@
         </ul>
       </nav>
     </xsl:if>
+  </xsl:template>
+
+  <!-- The words of a subtitle or summary. RSS descriptions are HTML, and feeds/render.py
+       writes plain text there HTML-escaped: its &lt; &gt; &amp; are turned back into the
+       characters they stand for, which xsl:value-of then writes as text, never as markup. -->
+  <xsl:template name="description-text">
+    <xsl:param name="text"/>
+    <xsl:choose>
+      <xsl:when test="$is-atom"><xsl:value-of select="$text"/></xsl:when>
+      <xsl:otherwise>
+        <xsl:call-template name="unescape">
+          <xsl:with-param name="html" select="$text"/>
+        </xsl:call-template>
+      </xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
+  <xsl:template name="unescape">
+    <xsl:param name="html"/>
+    <xsl:choose>
+      <xsl:when test="contains($html, '&amp;')">
+        <xsl:value-of select="substring-before($html, '&amp;')"/>
+        <xsl:variable name="rest" select="substring-after($html, '&amp;')"/>
+        <xsl:variable name="entity">
+          <xsl:choose>
+            <xsl:when test="starts-with($rest, 'lt;')">&lt;</xsl:when>
+            <xsl:when test="starts-with($rest, 'gt;')">&gt;</xsl:when>
+            <xsl:when test="starts-with($rest, 'amp;')">&amp;</xsl:when>
+          </xsl:choose>
+        </xsl:variable>
+        <xsl:choose>
+          <xsl:when test="string($entity)">
+            <xsl:value-of select="$entity"/>
+            <xsl:call-template name="unescape">
+              <xsl:with-param name="html" select="substring-after($rest, ';')"/>
+            </xsl:call-template>
+          </xsl:when>
+          <xsl:otherwise>
+            <xsl:text>&amp;</xsl:text>
+            <xsl:call-template name="unescape">
+              <xsl:with-param name="html" select="$rest"/>
+            </xsl:call-template>
+          </xsl:otherwise>
+        </xsl:choose>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$html"/></xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 
   <!-- A link when href is http(s) or site-relative; else the text alone. -->
