@@ -1,0 +1,1 @@
+"""Benchmarks of the feeds service (issue 8): `make bench`, see BENCHMARKS.md."""

@@ -1,0 +1,695 @@
+"""The benchmarks of issue 8. Each function runs one benchmark and returns a dict of plain
+values (JSON-ready); every headline figure is a ratio to a baseline measured in the same
+run. `bench.run` chooses the sizes, calls them and prints the table.
+
+1-3 `bench_http`: requests/second of the real feeds (`gunicorn wsgi:app`) against a bare
+    Flask app sending the same bytes, conditional requests (304), and a naive app that
+    renders every request.
+4   `bench_latency`: feed latency with stores of several sizes, served (warm) and, in
+    process, the first request after a content change (cold).
+5   `bench_ingest`: ingest throughput of one large dump, unchanged re-ingests, against
+    parsing alone and a raw sqlite3 executemany of the same rows.
+6   `bench_memory`: peak RSS of a worker that served every feed of the OPML, against the
+    bare app's worker.
+"""
+
+import gc
+import gzip
+import hashlib
+import json
+import sqlite3
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+import feeds.ingest
+from bench.loadgen import LoadResult, probe, run_load
+from bench.naive_app import build_feed
+from bench.servers import PROJECT, SITE_URL, WORKERS, Server, Spec, feeds_env, gunicorns
+from bench.synthetic import write_synthetic
+from feeds.classify import section_slug
+from feeds.feedmodel import FeedRef
+from feeds.feedservice import PageQuery
+from feeds.ingest import Ingester
+from feeds.records import item_uid
+from feeds.settings import Settings, load_settings
+from feeds.store import Store
+from feeds.web import create_app
+
+GZIP = {"Accept-Encoding": "gzip"}
+FORMATS = ("atom", "rss", "json")
+TRACK_CONFIG = str(PROJECT / "bench" / "gunicorn_track.py")
+
+
+@dataclass
+class Options:
+    """How long and how hard to measure; `bench.run` fills it from BENCH_* variables."""
+
+    workdir: Path
+    seconds: float = 5.0  # one load run
+    rounds: int = 5  # load runs per figure, interleaved; the median is kept
+    connections: int = 4  # concurrent clients of the load generator
+    tool: str | None = None  # "wrk" or "python"; None: wrk when installed
+    agency: str = "mfa"  # the agency feed measured (mfa: a parent with many embassies)
+    cold_repeats: int = 5
+    log: Callable[[str], None] = field(default=lambda message: None)
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - start
+
+
+def bench_settings(database_url: str, dump: Path | None = None, **extra: Any) -> Settings:
+    """Settings of an in-process store or ingest: no config file values leak in, no follow."""
+    return load_settings(
+        env={},
+        database_url=database_url,
+        dumps=(str(dump),) if dump else (),
+        follow=False,
+        site_url=SITE_URL,
+        **extra,
+    )
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _fresh_db(path: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return sqlite_url(path)
+
+
+def make_dump(count: int, workdir: Path) -> Path:
+    path = workdir / f"synthetic-{count}.txt"
+    if not path.exists():
+        write_synthetic(count, path.with_suffix(".part"))
+        path.with_suffix(".part").rename(path)
+    return path
+
+
+def make_store(count: int, workdir: Path) -> str:
+    """A store of `count` synthetic items (built once per work folder); its URL."""
+    db = workdir / f"store-{count}.sqlite3"
+    done = workdir / f"store-{count}.done"
+    if done.exists():
+        return sqlite_url(db)
+    dump = make_dump(count, workdir)
+    url = _fresh_db(db)
+    store = Store(url)
+    try:
+        settings = bench_settings(url, dump, max_dump_bytes=_max_bytes(dump))
+        (report,) = Ingester(store, settings).run([str(dump)])
+        if report.error or report.counts.new != count:
+            raise RuntimeError(f"store of {count} items: {report}")
+    finally:
+        store.close()
+    done.touch()
+    return url
+
+
+def _max_bytes(dump: Path) -> int:
+    # 200k items of the samples' size make a dump over the default MAX_DUMP_BYTES (200 MB).
+    return max(200_000_000, 2 * dump.stat().st_size)
+
+
+# -- 5. ingest ----------------------------------------------------------------------------
+
+
+def bench_ingest(count: int, options: Options) -> dict[str, Any]:
+    """Ingest a `count`-item dump into a new SQLite store, then re-ingest it unchanged.
+
+    The first ingest's time is split into parsing (feeds.ingest.parse_bytes), topic
+    classification (the rules' topics_of) and the rest of Store.ingest (SQL); baselines:
+    parsing alone, and sqlite3's executemany of the same rows into the same schema."""
+    workdir = options.workdir
+    reused = (workdir / f"synthetic-{count}.txt").exists()
+    dump, generate_s = _timed(lambda: make_dump(count, workdir))
+    url = _fresh_db(workdir / f"store-{count}.sqlite3")
+    (workdir / f"store-{count}.done").unlink(missing_ok=True)
+    store = Store(url)
+    settings = bench_settings(url, dump, max_dump_bytes=_max_bytes(dump))
+    ingester = Ingester(store, settings)
+
+    spent = {"parse": 0.0, "classify": 0.0, "store": 0.0}
+    captured: list = []
+    real_parse, real_store_ingest = feeds.ingest.parse_bytes, store.ingest
+    real_topics_of = ingester.rules.topics_of
+
+    def parse(data: bytes, name: str):  # type: ignore[no-untyped-def]
+        parsed, took = _timed(lambda: real_parse(data, name))
+        spent["parse"] += took
+        if not captured:
+            captured.append(parsed.records)
+        return parsed
+
+    def topics_of(title: str, body: str, sections):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return real_topics_of(title, body, sections)
+        finally:
+            spent["classify"] += time.perf_counter() - start
+
+    def store_ingest(*args, **kwargs):  # type: ignore[no-untyped-def]
+        counts, took = _timed(lambda: real_store_ingest(*args, **kwargs))
+        spent["store"] += took
+        return counts
+
+    def phase(**run_options: Any) -> tuple[Any, float, dict[str, float]]:
+        for name in spent:
+            spent[name] = 0.0
+        gc.collect()
+        (report,), took = _timed(lambda: ingester.run([str(dump)], **run_options))
+        if report.error:
+            raise RuntimeError(f"ingest of {dump}: {report.error}")
+        return report, took, dict(spent)
+
+    feeds.ingest.parse_bytes = parse
+    ingester.rules.topics_of = topics_of  # type: ignore[method-assign]
+    store.ingest = store_ingest  # type: ignore[method-assign]
+    options.log(f"ingest: {count} items ({dump.stat().st_size / 1e6:.0f} MB) into a new store")
+    try:
+        first, first_s, first_parts = phase()
+        options.log(f"ingest: first took {first_s:.1f}s; re-ingesting unchanged")
+        again, again_s, again_parts = phase()
+        options.log(f"ingest: re-ingest took {again_s:.1f}s; with skip_unchanged")
+        skipped, skipped_s, _ = phase(skip_unchanged=True)
+    finally:
+        feeds.ingest.parse_bytes = real_parse
+        del ingester.rules.topics_of
+        del store.ingest
+        store.close()
+    if first.counts.new != count or again.counts.unchanged != count or not skipped.skipped:
+        raise RuntimeError(f"unexpected ingest counts: {first}, {again}, {skipped}")
+    (workdir / f"store-{count}.done").touch()
+
+    records = captured[0]
+    captured.clear()
+    raw_s = _raw_sqlite_insert(records, workdir / f"raw-{count}.sqlite3", str(dump))
+    del records
+    gc.collect()
+
+    rate = count / first_s
+    parse_rate = count / first_parts["parse"]
+    raw_rate = count / raw_s
+    sql_s = first_parts["store"] - first_parts["classify"]
+    return {
+        "items": count,
+        "dump_bytes": dump.stat().st_size,
+        "generate_seconds": generate_s,
+        "dump_reused": reused,  # from an earlier run in BENCH_WORKDIR: no generation time
+        "first_seconds": first_s,
+        "items_per_second": rate,
+        "first_parse_seconds": first_parts["parse"],
+        "first_classify_seconds": first_parts["classify"],
+        "first_sql_seconds": sql_s,
+        "first_other_seconds": first_s - first_parts["parse"] - first_parts["store"],
+        "parse_only_items_per_second": parse_rate,
+        "raw_sqlite_seconds": raw_s,
+        "raw_sqlite_items_per_second": raw_rate,
+        "ratio_to_parse_only": _ratio(rate, parse_rate),
+        "ratio_to_raw_sqlite": _ratio(rate, raw_rate),
+        "reingest_seconds": again_s,
+        "reingest_parse_seconds": again_parts["parse"],
+        "reingest_store_seconds": again_parts["store"],
+        "reingest_ratio": _ratio(again_s, first_s),
+        "reingest_skip_unchanged_seconds": skipped_s,
+        "reingest_skip_unchanged_ratio": _ratio(skipped_s, first_s),
+        "database_url": url,
+    }
+
+
+_RAW_COLUMNS = [
+    *("id", "key", "uid", "kind", "govkz_id", "agency", "link", "link_lang", "other_sources"),
+    *("sections", "title", "body", "day", "published", "updated", "lang", "content_hash"),
+    *("position", "sort_key", "first_source", "first_line"),
+]
+
+
+def _raw_sqlite_insert(records: Sequence[Any], path: Path, source: str) -> float:
+    """Seconds for sqlite3's executemany of the same item rows (and one topic row each, the
+    section) into a new store of the same schema: the floor of what storing them costs."""
+    url = _fresh_db(path)
+    Store(url).close()  # the schema and indexes, by the project's migrations
+    rows = []
+    topic_rows = []
+    for index, r in enumerate(records, start=1):
+        published = r.published.replace(tzinfo=None) - r.published.utcoffset()
+        rows.append(
+            (
+                index, r.key, item_uid(r.key), r.kind, r.govkz_id, r.agency, r.link,
+                r.link_lang, "\n".join(r.other_sources), r.section or "", r.title, r.body,
+                r.day.isoformat(), str(published), str(published), r.lang, r.content_hash,
+                r.position, r.sort_key, source, r.line,
+            )
+        )  # fmt: skip
+        if r.section:
+            topic_rows.append((section_slug(r.section), index, r.sort_key))
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        marks = ", ".join("?" * len(_RAW_COLUMNS))
+        start = time.perf_counter()
+        with connection:
+            connection.executemany(
+                f"INSERT INTO items ({', '.join(_RAW_COLUMNS)}) VALUES ({marks})", rows
+            )
+            connection.executemany(
+                "INSERT INTO item_topics (topic, item_id, sort_key) VALUES (?, ?, ?)", topic_rows
+            )
+        took = time.perf_counter() - start
+    finally:
+        connection.close()
+    return took
+
+
+# -- 1-3. throughput ------------------------------------------------------------------------
+
+
+def _write_bare_manifest(feed: Server, paths: Sequence[str], folder: Path) -> dict[str, Any]:
+    """Fetch each path from the real app (gzip, as feed readers ask) and write the bytes and
+    a manifest for the bare app; returns {path: {etag, bytes, ...}}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest, seen = {}, {}
+    for index, path in enumerate(paths):
+        status, headers, body = probe(feed.base + path, GZIP)
+        if status != 200 or headers.get("content-encoding") != "gzip":
+            raise RuntimeError(f"{path}: {status} {headers}")
+        file = folder / f"answer-{index}.bin"
+        file.write_bytes(body)
+        manifest[path] = {
+            "file": str(file),
+            "media_type": headers["content-type"].split(";")[0],
+            "content_encoding": "gzip",
+        }
+        seen[path] = {
+            "etag": headers["etag"],
+            "gzip_bytes": len(body),
+            "bytes": len(gzip.decompress(body)),
+            "sha256": hashlib.sha256(gzip.decompress(body)).hexdigest(),
+        }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return seen
+
+
+def _entries(body: bytes) -> int:
+    root = ElementTree.fromstring(body)
+    return len(root.findall("{http://www.w3.org/2005/Atom}entry"))
+
+
+def bench_http(database_url: str, options: Options) -> dict[str, Any]:
+    """Figures 1-3: the real app's rps for /all.atom and /agencies/<slug>.atom (200 and
+    304) against the bare app's 200 of the same bytes and the naive app's 200."""
+    paths = ["/all.atom", f"/agencies/{options.agency}.atom"]
+    env = feeds_env(database_url)
+    folder = options.workdir / "bare"
+    with gunicorns(Spec("feeds", "wsgi:app", env, "/healthz"), logs=options.workdir / "logs") as (
+        feed,
+    ):
+        seen = _write_bare_manifest(feed, paths, folder)
+        bare_env = {**env, "BENCH_BARE_MANIFEST": str(folder / "manifest.json")}
+        with gunicorns(
+            Spec("bare", "bench.bare_app:app", bare_env, paths[0]),
+            Spec("naive", "bench.naive_app:app", env, paths[0]),
+            logs=options.workdir / "logs",
+        ) as (bare, naive):
+            checks = {}
+            for path in paths:
+                _, _, bare_body = probe(bare.base + path, GZIP)
+                _, _, naive_body = probe(naive.base + path, GZIP)
+                plain = gzip.decompress(naive_body)
+                checks[path] = {
+                    "bare_same_bytes": hashlib.sha256(gzip.decompress(bare_body)).hexdigest()
+                    == seen[path]["sha256"],
+                    "naive_same_bytes": hashlib.sha256(plain).hexdigest() == seen[path]["sha256"],
+                    "entries": _entries(plain),
+                }
+            targets: dict[str, tuple[Server, str, dict[str, str], int]] = {}
+            for path in paths:
+                name = "all" if path == "/all.atom" else "agency"
+                conditional = {**GZIP, "If-None-Match": seen[path]["etag"]}
+                targets[f"{name}.bare"] = (bare, path, GZIP, 200)
+                targets[f"{name}.feeds"] = (feed, path, GZIP, 200)
+                targets[f"{name}.feeds_304"] = (feed, path, conditional, 304)
+                targets[f"{name}.naive"] = (naive, path, GZIP, 200)
+            runs = _rounds(targets, options)
+    return _http_figures(runs, checks, seen, options)
+
+
+def _rounds(
+    targets: dict[str, tuple[Server, str, dict[str, str], int]], options: Options
+) -> dict[str, list[LoadResult]]:
+    """Each target once per round, rounds interleaved (drift hits all alike); a short
+    warm-up first (every worker renders and caches its pages). Each result also gets the
+    workers' CPU time per request (`cpu_us`): on a shared machine a steadier measure of
+    cost than requests/second, which the load generator and other processes also sway."""
+    for server, path, headers, expect in targets.values():
+        run_load(
+            server.base + path,
+            seconds=min(1.0, options.seconds),
+            connections=options.connections,
+            headers=headers,
+            expect=expect,
+            tool=options.tool,
+        )
+    runs: dict[str, list[LoadResult]] = {name: [] for name in targets}
+    for round_ in range(options.rounds):
+        for name, (server, path, headers, expect) in targets.items():
+            cpu_before = server.cpu_seconds()
+            result = run_load(
+                server.base + path,
+                seconds=options.seconds,
+                connections=options.connections,
+                headers=headers,
+                expect=expect,
+                tool=options.tool,
+            )
+            if result.errors:
+                raise RuntimeError(f"{name}: {result.errors} errors: {result}")
+            result.cpu_us = (server.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
+            runs[name].append(result)
+            options.log(
+                f"http round {round_ + 1}: {name:18} {result.rps:9.1f} req/s "
+                f"{result.cpu_us:8.1f} us CPU/request"
+            )
+    return runs
+
+
+def _http_figures(
+    runs: dict[str, list[LoadResult]], checks: dict, seen: dict, options: Options
+) -> dict[str, Any]:
+    """Ratios of each round's runs (neighbours in time share the machine's noise), and
+    their median: the headline figures."""
+    rps = {name: _median([r.rps for r in results]) for name, results in runs.items()}
+    figures: dict[str, Any] = {
+        "agency": options.agency,
+        "tool": next(iter(runs.values()))[0].tool,
+        "connections": options.connections,
+        "seconds_per_run": options.seconds,
+        "rounds": options.rounds,
+        "rps": rps,
+        "rps_runs": {name: [r.rps for r in results] for name, results in runs.items()},
+        "checks": checks,
+        "responses": {p: {k: v for k, v in s.items() if k != "sha256"} for p, s in seen.items()},
+    }
+
+    def paired(a: str, b: str) -> list[float]:
+        return [_ratio(x.rps, y.rps) for x, y in zip(runs[a], runs[b], strict=True)]
+
+    figures["cpu_us_per_request"] = {
+        name: _median([r.cpu_us for r in results]) for name, results in runs.items()
+    }
+
+    for name in ("all", "agency"):
+        for figure, a, b in (
+            ("vs_bare", "feeds", "bare"),
+            ("304_vs_bare_200", "feeds_304", "bare"),
+            ("vs_naive", "feeds", "naive"),
+        ):
+            ratios = paired(f"{name}.{a}", f"{name}.{b}")
+            figures[f"{name}_{figure}"] = _median(ratios)
+            figures[f"{name}_{figure}_runs"] = ratios
+            # The same comparison by cost: the baseline's CPU per request over this one's.
+            cpu = figures["cpu_us_per_request"]
+            figures[f"{name}_{figure}_by_cpu"] = _ratio(cpu[f"{name}.{b}"], cpu[f"{name}.{a}"])
+    return figures
+
+
+# -- 4. latency ---------------------------------------------------------------------------
+
+
+def bench_latency(stores: dict[int, str], options: Options) -> dict[str, Any]:
+    """Figure 4: served feed latency (one client, warm cache) for stores of each size, with
+    the bare app serving the same bytes as a reference for the noise of the machine; all
+    servers up together, measured in many short interleaved rounds (medians kept); plus
+    in-process figures of what grows with the store."""
+    sizes = sorted(stores)
+    paths = ["/all.atom", f"/agencies/{options.agency}.atom"]
+    specs = [Spec(f"feeds-{n}", "wsgi:app", feeds_env(stores[n]), "/healthz") for n in sizes]
+    rounds, seconds = 2 * options.rounds, options.seconds / 2
+    names = [*map(str, sizes), "bare"]
+    runs: dict[tuple[str, str], list[LoadResult]] = {(n, p): [] for n in names for p in paths}
+    logs = options.workdir / "logs"
+    with gunicorns(*specs, logs=logs) as servers:
+        folder = options.workdir / "bare-latency"
+        _write_bare_manifest(servers[-1], paths, folder)
+        bare_env = {
+            **feeds_env(stores[sizes[-1]]),
+            "BENCH_BARE_MANIFEST": str(folder / "manifest.json"),
+        }
+        with gunicorns(
+            Spec("bare-latency", "bench.bare_app:app", bare_env, paths[0]), logs=logs
+        ) as (bare,):
+            targets = dict(zip(names, [*servers, bare], strict=True))
+            for server in targets.values():  # warm: every worker caches each page
+                for path in paths:
+                    run_load(
+                        server.base + path,
+                        seconds=min(1.0, options.seconds),
+                        connections=2 * WORKERS,
+                        headers=GZIP,
+                        tool=options.tool,
+                    )
+            for round_ in range(rounds):
+                for name, server in targets.items():
+                    for path in paths:
+                        result = run_load(
+                            server.base + path,
+                            seconds=seconds,
+                            connections=1,
+                            headers=GZIP,
+                            tool=options.tool,
+                        )
+                        if result.errors:
+                            raise RuntimeError(f"{name} {path}: {result.errors} errors: {result}")
+                        runs[(name, path)].append(result)
+                        options.log(
+                            f"latency round {round_ + 1}: {name:>7} {path:22} "
+                            f"p50 {result.p50_ms:.2f} ms p99 {result.p99_ms:.2f} ms"
+                        )
+    served: dict[str, Any] = {}
+    smallest = str(sizes[0])
+    for path in paths:
+        per_size = {}
+        for name in names:
+            results = runs[(name, path)]
+            per_size[name] = {
+                "p50_ms": _median([r.p50_ms for r in results]),
+                "p99_ms": _median([r.p99_ms for r in results]),
+                "rps": _median([r.rps for r in results]),
+                "p99_ms_runs": [r.p99_ms for r in results],
+            }
+        for name in names:
+            for stat in ("p50", "p99"):
+                per_size[name][f"{stat}_ratio_to_smallest"] = _ratio(
+                    per_size[name][f"{stat}_ms"], per_size[smallest][f"{stat}_ms"]
+                )
+        served[path] = per_size
+    cold = {str(n): _cold(stores[n], options) for n in sizes}
+    for step in cold[smallest]:
+        for n in sizes:
+            cold[str(n)][step]["ratio_to_smallest"] = _ratio(
+                cold[str(n)][step]["median_ms"], cold[smallest][step]["median_ms"]
+            )
+    return {
+        "sizes": sizes,
+        "tool": next(iter(runs.values()))[0].tool,
+        "rounds": rounds,
+        "seconds_per_run": seconds,
+        "served": served,
+        "in_process": cold,
+    }
+
+
+def _cold(database_url: str, options: Options) -> dict[str, dict[str, float]]:
+    """In process, no HTTP: what grows with the store. The page build of each feed from the
+    store (rows query, entries, feedgen, gzip: what a content change costs once per feed),
+    its rows query alone, a new worker's first feed request, and the pages built on every
+    request (OPML, index)."""
+    settings = bench_settings(database_url)
+    app = create_app(settings)
+    service = app.extensions["feeds"]
+    topic = max(service.store.topic_counts(), key=lambda t: t.items).name
+    feeds = {
+        "/all.atom": FeedRef("all"),
+        f"/agencies/{options.agency}.atom": FeedRef("agency", options.agency),
+        f"/topics/{topic}.atom": FeedRef("topic", topic),
+        "/all.atom?lang=ru": FeedRef("all"),
+    }
+    times: dict[str, list[float]] = {}
+
+    def timed(name: str, action: Callable[[], Any]) -> None:
+        start = time.perf_counter()
+        action()
+        times.setdefault(name, []).append((time.perf_counter() - start) * 1000)
+
+    def get(client: Any, path: str) -> None:
+        response = client.get(path, headers=GZIP)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code}")
+
+    for _ in range(options.cold_repeats):
+        for path, ref in feeds.items():
+            query = PageQuery(lang="ru") if "lang=ru" in path else PageQuery()
+            timed(f"{path} rows query", lambda ref=ref, query=query: service.rows(ref, query))
+            timed(
+                f"{path} page build",
+                lambda ref=ref, query=query: gzip.compress(
+                    build_feed(service, ref, "atom", SITE_URL, query), 6, mtime=0
+                ),
+            )
+        fresh = create_app(settings)  # a new worker: empty memory cache, feed list unknown
+        client = fresh.test_client()
+        timed("new worker: first /all.atom", lambda client=client: get(client, "/all.atom"))
+        timed(
+            f"new worker: first /agencies/{options.agency}.atom",
+            lambda client=client: get(client, f"/agencies/{options.agency}.atom"),
+        )
+        timed("/feeds.opml (every request)", lambda client=client: get(client, "/feeds.opml"))
+        timed("/ index (every request)", lambda client=client: get(client, "/"))
+        fresh.extensions["feeds"].store.close()
+    service.store.close()
+    return {
+        name: {"median_ms": _median(values), "max_ms": max(values)}
+        for name, values in times.items()
+    }
+
+
+# -- 6. memory ----------------------------------------------------------------------------
+
+
+def _serve_all(server: Server, paths: Sequence[str]) -> None:
+    """Request every path once, two clients at a time so both workers get work."""
+    queue = list(paths)
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            with lock:
+                if not queue or failures:
+                    return
+                path = queue.pop()
+            try:
+                status: object = probe(server.base + path, GZIP)[0]
+            except OSError as exc:
+                status = repr(exc)
+            if status != 200:
+                with lock:
+                    failures.append(f"{path}: {status}")
+
+    threads = [threading.Thread(target=client) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"{server.name}: {failures[:5]}")
+
+
+def _serve_everywhere(server: Server, paths: Sequence[str], track: Path, passes: int = 12) -> int:
+    """Request every path until each worker has served each one (the tracking hook says
+    which worker served what); the number of passes it took."""
+    for done in range(1, passes + 1):
+        _serve_all(server, paths)
+        served = _served(track, server)
+        if len(served) >= WORKERS and all(set(paths) <= s for s in served.values()):
+            return done
+    return passes
+
+
+def _served(track: Path, server: Server) -> dict[int, set[str]]:
+    result = {}
+    for pid in server.worker_pids():
+        file = track / f"{pid}.paths"
+        result[pid] = set(file.read_text().split()) if file.exists() else set()
+    return result
+
+
+def bench_memory(database_url: str, options: Options) -> dict[str, Any]:
+    """Figure 6: peak RSS of the feeds workers after each served every feed of /feeds.opml
+    (Atom), then every format of each; the bare app's workers after serving their pages."""
+    logs = options.workdir / "logs"
+    track = options.workdir / "track-feeds"
+    track.mkdir(parents=True, exist_ok=True)
+    for old in track.iterdir():
+        old.unlink()
+    env = {**feeds_env(database_url), "BENCH_TRACK_DIR": str(track)}
+    with gunicorns(Spec("feeds-mem", "wsgi:app", env, "/healthz", TRACK_CONFIG), logs=logs) as (
+        feed,
+    ):
+        at_start = feed.memory()
+        status, _, body = probe(feed.base + "/feeds.opml")
+        if status != 200:
+            raise RuntimeError(f"/feeds.opml: {status}")
+        urls = [o.get("xmlUrl") for o in ElementTree.fromstring(body).iter("outline")]
+        paths = [urlsplit(url).path for url in urls if url]
+        atom_passes = _serve_everywhere(feed, paths, track)
+        after_atom = feed.memory()
+        every_format = [p.removesuffix(".atom") + f".{fmt}" for p in paths for fmt in FORMATS]
+        format_passes = _serve_everywhere(feed, every_format, track)
+        after_all = feed.memory()
+    bare = _bare_memory(database_url, options)
+    peak_atom = max(m["peak_rss_mb"] for m in after_atom.values())
+    peak_all = max(m["peak_rss_mb"] for m in after_all.values())
+    bare_peak = max(m["peak_rss_mb"] for m in bare["workers"].values())
+    return {
+        "feeds": len(paths),
+        "agency_feeds": sum(p.startswith("/agencies/") for p in paths),
+        "topic_feeds": sum(p.startswith("/topics/") for p in paths),
+        "passes": {"atom": atom_passes, "every_format": format_passes},
+        "workers_at_start": _by_pid(at_start),
+        "workers_after_atom": _by_pid(after_atom),
+        "workers_after_every_format": _by_pid(after_all),
+        "peak_rss_mb": peak_atom,
+        "peak_rss_every_format_mb": peak_all,
+        "bare_peak_rss_mb": bare_peak,
+        "bare": bare,
+        "ratio_to_bare": _ratio(peak_atom, bare_peak),
+        "every_format_ratio_to_bare": _ratio(peak_all, bare_peak),
+    }
+
+
+def _by_pid(memory: dict[int, dict[str, float]]) -> dict[str, dict[str, float]]:
+    return {str(pid): values for pid, values in memory.items()}
+
+
+def _bare_memory(database_url: str, options: Options) -> dict[str, Any]:
+    """The bare app's workers after each served its pages (the all and agency feeds)."""
+    folder = options.workdir / "bare-mem"
+    track = options.workdir / "track-bare"
+    track.mkdir(parents=True, exist_ok=True)
+    for old in track.iterdir():
+        old.unlink()
+    logs = options.workdir / "logs"
+    paths = ["/all.atom", f"/agencies/{options.agency}.atom"]
+    env = feeds_env(database_url)
+    with gunicorns(Spec("feeds-for-bare", "wsgi:app", env, "/healthz"), logs=logs) as (feed,):
+        _write_bare_manifest(feed, paths, folder)
+    bare_env = {
+        **env,
+        "BENCH_BARE_MANIFEST": str(folder / "manifest.json"),
+        "BENCH_TRACK_DIR": str(track),
+    }
+    spec = Spec("bare-mem", "bench.bare_app:app", bare_env, paths[0], TRACK_CONFIG)
+    with gunicorns(spec, logs=logs) as (bare,):
+        _serve_everywhere(bare, paths * 20, track)
+        return {"workers": _by_pid(bare.memory())}
