@@ -297,10 +297,10 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             _row(
                 "5",
-                "unchanged re-ingest time vs first (`feeds ingest`)",
+                "unchanged re-ingest, every item re-read (`feeds ingest --force`)",
                 f"{ratio:.1%}",
-                "<= 5%",
-                ratio <= 0.05,
+                "-",
+                None,
                 "{:.1f} s (parse {:.1f} s) vs {:.1f} s".format(
                     ingest["reingest_seconds"],
                     ingest["reingest_parse_seconds"],
@@ -312,7 +312,7 @@ def table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             _row(
                 "5",
-                "unchanged re-ingest, skip_unchanged=True",
+                "unchanged re-ingest (`feeds ingest`, the scheduler: unchanged files skipped)",
                 f"{ratio:.2%}",
                 "<= 5%",
                 ratio <= 0.05,
