@@ -27,3 +27,14 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+# Benchmarks (issue 8; BENCHMARKS.md): `make bench`, or `make bench BENCH_QUICK=1` for a quick look.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# Long reliability runs (issue 9; soak/): a 10-minute soak of every feed (SOAK_SECONDS, default
+# 600; SOAK_INTERVAL between ingests, default 30), 50,000-item crash runs, a faulty gov.kz
+# with the latency ratio, a million-line hostile dump. Both stores with FEEDS_TEST_POSTGRES_URL.
+.PHONY: soak
+soak: $(STAMP)
+	$(BIN)/python -m pytest soak/ -p no:cacheprovider -s -ra
