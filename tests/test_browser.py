@@ -230,7 +230,7 @@ def test_subscribe_link_leads_to_a_feed_that_parses(page: "sync_api.Page", serve
         ]
     json_href = row.get_by_role("link", name="JSON feed:").get_attribute("href")
     content_type, _ = fetch(server + json_href)
-    assert content_type == "application/feed+json"
+    assert content_type == "application/feed+json; charset=utf-8"
 
 
 def test_copy_button_puts_the_feed_url_on_the_clipboard(page: "sync_api.Page", server: str) -> None:
