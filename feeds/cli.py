@@ -3,6 +3,7 @@
 import logging
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -234,19 +235,48 @@ def schedule(ctx: click.Context) -> None:
 @click.option("--no-scheduler", is_flag=True, help="Do not ingest and follow in this process.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool) -> None:
-    """Serve the feeds over HTTP (gunicorn), with the scheduler in-process."""
-    from feeds.scheduler import Leadership
+    """Serve the feeds over HTTP (gunicorn), with the scheduler beside it."""
     from feeds.server import serve as run_server
 
     settings = _settings(ctx)
     # /metrics sums every worker's counters through files in this directory.
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="feeds-metrics-"))
-    on_ready = None
-    if not no_scheduler:
-        # Started in gunicorn's master once it listens; it leads only if no other does.
-        on_ready = Leadership(_store(ctx), settings).start_background
+    # The schema is made once, here, before workers and scheduler open the store; then the
+    # master lets go of it: gunicorn forks every worker from this process.
+    try:
+        Store(settings.database_url).close()
+    except FeedsError as exc:
+        raise click.ClickException(str(exc)) from None
+    scheduler = None if no_scheduler else SchedulerProcess()
     click.echo(f"serving on http://{host}:{port}/")
-    run_server(settings, host, port, workers, on_ready)
+    try:
+        # Started once gunicorn's master listens; it leads only if no other scheduler does.
+        run_server(settings, host, port, workers, scheduler.start if scheduler else None)
+    finally:
+        if scheduler:
+            scheduler.stop()
+
+
+class SchedulerProcess:
+    """`feeds schedule` as a child of gunicorn's master, not a thread in it. A fork copies
+    the forking process's SQLite lock state and PostgreSQL sessions: a worker forked while
+    a scheduler thread was writing waited forever on a write lock that nobody held."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "feeds", "schedule"])
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # `feeds schedule` stops its scheduler on SIGTERM
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 if __name__ == "__main__":  # pragma: no cover

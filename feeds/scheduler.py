@@ -167,16 +167,6 @@ class Leadership:
         # Re-taking a held session lock is a no-op that fails if the session is gone.
         return Tick(self.store, self.settings, still_leader=self.lock.try_acquire)
 
-    def start_background(self) -> threading.Thread:
-        def lead() -> None:
-            if self.wait_for_lock():
-                self.scheduler = build_scheduler(self.tick(), blocking=False)
-                self.scheduler.start()
-
-        thread = threading.Thread(target=lead, name="feeds-leader", daemon=True)
-        thread.start()
-        return thread
-
     def stop(self) -> None:
         self.stopping.set()
         if self.scheduler is not None and self.scheduler.running:

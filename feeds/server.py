@@ -36,8 +36,8 @@ def serve(
     workers: int,
     on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Run gunicorn; `on_ready` runs in the master once it listens (the in-process
-    scheduler starts there, so exactly one runs however many workers there are)."""
+    """Run gunicorn; `on_ready` runs in the master once it listens (`feeds serve` starts
+    its scheduler process there, so exactly one runs however many workers there are)."""
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -52,7 +52,10 @@ def test_ingest_configured_dumps_then_again(database: Path) -> None:
         "total: 2 sources (0 not read), 0 new, 0 updated",
     ]
     forced = feeds("ingest", "--force", database=database)
-    assert forced.stdout.splitlines()[0] == f"{SAMPLE_DUMPS[0]}: 19 items found, 0 new, 0 updated, 19 unchanged, 0 problems"
+    assert (
+        forced.stdout.splitlines()[0]
+        == f"{SAMPLE_DUMPS[0]}: 19 items found, 0 new, 0 updated, 19 unchanged, 0 problems"
+    )
 
 
 def test_ingest_glob_url_and_failures_keep_going(

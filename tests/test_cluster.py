@@ -79,7 +79,19 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[dict]:
         webs = []
         for _ in range(2):
             port = free_port()
-            web = Process([sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", "2"], env)
+            web = Process(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "wsgi:app",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "-w",
+                    "2",
+                ],
+                env,
+            )
             processes.append(web)
             wait_until_up(f"http://127.0.0.1:{port}/healthz", web.popen)
             webs.append(f"http://127.0.0.1:{port}")

@@ -65,7 +65,9 @@ def feeds_of(urls: list[str]) -> set[str]:
     return bases
 
 
-def test_websub_pings_exactly_the_changed_feeds(settings: Settings, hub: HTTPServer, tmp_path: Path) -> None:
+def test_websub_pings_exactly_the_changed_feeds(
+    settings: Settings, hub: HTTPServer, tmp_path: Path
+) -> None:
     dump = tmp_path / "news.txt"
     shutil.copy(SAMPLE_DUMPS[0], dump)
     settings = replace(
@@ -79,10 +81,17 @@ def test_websub_pings_exactly_the_changed_feeds(settings: Settings, hub: HTTPSer
     assert {"/all", "/agencies/mfa", "/agencies/kgd", "/agencies/minfin", "/topics/news"} <= bases
     tick()
     assert pings(hub) == []  # nothing changed: no ping at all
-    dump.write_text(dump.read_text(encoding="utf-8").replace("Almaty Zoo has launched", "Almaty Zoo launched"), encoding="utf-8")
+    dump.write_text(
+        dump.read_text(encoding="utf-8").replace("Almaty Zoo has launched", "Almaty Zoo launched"),
+        encoding="utf-8",
+    )
     tick()
     assert feeds_of(pings(hub)) == {
-        "/all", "/agencies/almaty-almaly", "/agencies/almaty", "/topics/news", "/topics/tourism-culture",
+        "/all",
+        "/agencies/almaty-almaly",
+        "/agencies/almaty",
+        "/topics/news",
+        "/topics/tourism-culture",
     }
 
 
@@ -92,8 +101,12 @@ def test_feeds_link_to_the_hub(settings: Settings) -> None:
     client = app.test_client()
     atom = feedparser.parse(client.get("/all.atom").data).feed
     assert {link.rel: link.href for link in atom.links}["hub"] == "https://hub.example/websub"
-    assert b'<atom:link rel="hub" href="https://hub.example/websub"/>' in client.get("/all.rss").data
-    assert client.get("/all.json").get_json()["hubs"] == [{"type": "WebSub", "url": "https://hub.example/websub"}]
+    assert (
+        b'<atom:link rel="hub" href="https://hub.example/websub"/>' in client.get("/all.rss").data
+    )
+    assert client.get("/all.json").get_json()["hubs"] == [
+        {"type": "WebSub", "url": "https://hub.example/websub"}
+    ]
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -121,7 +134,10 @@ def test_metrics(settings: Settings) -> None:
 
     assert grew("feeds_http_requests_total", route="/all.<fmt:fmt>", status="200") == 1
     assert grew("feeds_http_requests_total", route="/all.<fmt:fmt>", status="304") == 1
-    assert grew("feeds_http_requests_total", route="/agencies/<slug:slug>.<fmt:fmt>", status="404") == 1
+    assert (
+        grew("feeds_http_requests_total", route="/agencies/<slug:slug>.<fmt:fmt>", status="404")
+        == 1
+    )
     assert grew("feeds_renders_total") == 1
     assert after[("feeds_items", ())] == 37
     assert after[("feeds_ingest_runs_total", (("outcome", "ok"),))] == 1

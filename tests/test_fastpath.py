@@ -7,7 +7,15 @@ from feeds.ingest import Ingester
 from feeds.settings import Settings
 from feeds.web import create_app
 
-COMPARED = ("Content-Type", "Content-Length", "Content-Encoding", "ETag", "Last-Modified", "Cache-Control", "Vary")
+COMPARED = (
+    "Content-Type",
+    "Content-Length",
+    "Content-Encoding",
+    "ETag",
+    "Last-Modified",
+    "Cache-Control",
+    "Vary",
+)
 
 
 @pytest.fixture
@@ -36,7 +44,11 @@ def test_same_answer_as_flask(app: Flask, path: str, encoding: str) -> None:
     assert app.flask_requests == 0  # type: ignore[attr-defined]
     slow = client.get(path + "?limit=50", headers=asked)  # a query string goes through Flask
     assert app.flask_requests == 1  # type: ignore[attr-defined]
-    assert (fast.status_code, fast.data, headers(fast)) == (slow.status_code, slow.data, headers(slow))
+    assert (fast.status_code, fast.data, headers(fast)) == (
+        slow.status_code,
+        slow.data,
+        headers(slow),
+    )
     head = client.head(path, headers=asked)
     assert (head.status_code, head.data, headers(head)) == (200, b"", headers(fast))
 
@@ -55,13 +67,21 @@ def test_conditional_requests_on_the_fast_path(app: Flask) -> None:
         assert answer.data == b""
         assert answer.headers["ETag"] == first.headers["ETag"]
     assert client.get("/all.atom", headers={"If-None-Match": '"other"'}).status_code == 200
-    assert client.get("/all.atom", headers={"If-Modified-Since": "Thu, 01 Jan 2026 00:00:00 GMT"}).status_code == 200
+    assert (
+        client.get(
+            "/all.atom", headers={"If-Modified-Since": "Thu, 01 Jan 2026 00:00:00 GMT"}
+        ).status_code
+        == 200
+    )
     assert app.flask_requests == 0  # type: ignore[attr-defined]
 
 
 def test_everything_else_goes_to_flask(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/agencies/nope.atom").text == "unknown agency 'nope'\n"
-    assert client.get("/all.atom", headers={"Sec-Fetch-Dest": "document"}).mimetype == "application/xml"
+    assert (
+        client.get("/all.atom", headers={"Sec-Fetch-Dest": "document"}).mimetype
+        == "application/xml"
+    )
     assert client.post("/all.atom").status_code == 405
     assert app.flask_requests == 3  # type: ignore[attr-defined]

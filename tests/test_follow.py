@@ -46,7 +46,12 @@ def news(item_id: str, **fields: object) -> dict[str, object]:
 
 @pytest.fixture
 def app(settings: Settings, httpserver: HTTPServer) -> Flask:
-    settings = _with(settings, govkz_base_url=httpserver.url_for("/").rstrip("/"), follow_rate=50.0, fetch_timeout=2.0)
+    settings = _with(
+        settings,
+        govkz_base_url=httpserver.url_for("/").rstrip("/"),
+        follow_rate=50.0,
+        fetch_timeout=2.0,
+    )
     app = create_app(settings)
     app.config["FEEDS_SETTINGS"] = settings
     Ingester(app.extensions["feeds"].store, settings).run(settings.dumps)
@@ -74,7 +79,9 @@ def only(app: Flask, httpserver: HTTPServer, govkz_id: str) -> None:
     store: Store = app.extensions["feeds"].store
     for row in store.item_rows():
         if row["govkz_id"] and row["govkz_id"] != govkz_id:
-            store.save_follow_failure(row["id"], "pending", "not in this test", datetime.now(UTC) + timedelta(days=1))
+            store.save_follow_failure(
+                row["id"], "pending", "not in this test", datetime.now(UTC) + timedelta(days=1)
+            )
 
 
 def test_enrichment_of_sample_items(app: Flask, httpserver: HTTPServer) -> None:
@@ -87,8 +94,11 @@ def test_enrichment_of_sample_items(app: Flask, httpserver: HTTPServer) -> None:
         )
     )
     httpserver.expect_request(API.format(LOST_LETTER)).respond_with_json(
-        news(LOST_LETTER, title="Today, on December 19, 2025, the head of the district Akim's office met staff",
-             created_date="2025-12-19T00:00:00.000+00:00")
+        news(
+            LOST_LETTER,
+            title="Today, on December 19, 2025, the head of the district Akim's office met staff",
+            created_date="2025-12-19T00:00:00.000+00:00",
+        )
     )
     only(app, httpserver, MOD_ONLY_SOURCE)
     store: Store = app.extensions["feeds"].store
@@ -107,10 +117,17 @@ def test_enrichment_of_sample_items(app: Flask, httpserver: HTTPServer) -> None:
         '<p>Certificates of fitness are now issued online.</p><p><img src="https://www.gov.kz/uploads/2026/1/9/a.jpg" /></p>'
     )  # as feedparser re-serializes it
     assert mod.published == "2026-01-09T15:15:00+05:00"
-    assert [link.href for link in mod.links if link.rel == "enclosure"] == ["https://www.gov.kz/uploads/2026/1/9/hero.jpg"]
+    assert [link.href for link in mod.links if link.rel == "enclosure"] == [
+        "https://www.gov.kz/uploads/2026/1/9/hero.jpg"
+    ]
     lost_entry = next(e for e in entries.values() if e.link.endswith(f"/{LOST_LETTER}?lang=kk"))
-    assert lost_entry.title == "Today, on December 19, 2025, the head of the district Akim's office met staff"
-    assert lost_entry.published == "2025-12-19T00:00:00+05:00"  # the API's "unknown time" keeps the dump's day
+    assert (
+        lost_entry.title
+        == "Today, on December 19, 2025, the head of the district Akim's office met staff"
+    )
+    assert (
+        lost_entry.published == "2025-12-19T00:00:00+05:00"
+    )  # the API's "unknown time" keeps the dump's day
     request, _ = httpserver.log[0]
     assert request.headers["Accept-Language"] == "kk"
     assert request.headers["Accept"] == "application/json"
@@ -118,7 +135,9 @@ def test_enrichment_of_sample_items(app: Flask, httpserver: HTTPServer) -> None:
     # The same answers again change nothing: no re-render, same validators.
     for govkz_id in (MOD_ONLY_SOURCE, LOST_LETTER):
         (row,) = [r for r in store.item_rows() if r["govkz_id"] == govkz_id]
-        store.save_follow_failure(row["id"], "pending", "", datetime.now(UTC) - timedelta(seconds=1))
+        store.save_follow_failure(
+            row["id"], "pending", "", datetime.now(UTC) - timedelta(seconds=1)
+        )
     version = store.content_version()
     again = follower(app).run()
     assert (again.attempted, again.changed, again.unchanged) == (2, 0, 2)
@@ -132,12 +151,21 @@ def test_followed_html_is_sanitized(app: Flask, httpserver: HTTPServer) -> None:
         '<p onclick="steal()">Hi<script>alert(1)</script><a href="javascript:alert(2)">x</a>'
         '<iframe src="https://evil.example/"></iframe><img src=x onerror="alert(3)"></p>'
     )
-    httpserver.expect_request(API.format(MOD_ONLY_SOURCE)).respond_with_json(news(MOD_ONLY_SOURCE, body=evil))
+    httpserver.expect_request(API.format(MOD_ONLY_SOURCE)).respond_with_json(
+        news(MOD_ONLY_SOURCE, body=evil)
+    )
     only(app, httpserver, MOD_ONLY_SOURCE)
     follower(app).run()
     feed = app.test_client().get("/agencies/mod.atom").data
-    entry = next(e for e in feedparser.parse(feed, sanitize_html=False).entries if e.link.endswith(MOD_ONLY_SOURCE + "?lang=kk"))
-    assert entry.content[0].value == '<p>Hi<a rel="noopener noreferrer nofollow">x</a><img src="https://www.gov.kz/x" /></p>'
+    entry = next(
+        e
+        for e in feedparser.parse(feed, sanitize_html=False).entries
+        if e.link.endswith(MOD_ONLY_SOURCE + "?lang=kk")
+    )
+    assert (
+        entry.content[0].value
+        == '<p>Hi<a rel="noopener noreferrer nofollow">x</a><img src="https://www.gov.kz/x" /></p>'
+    )
 
 
 @pytest.mark.parametrize(
@@ -147,14 +175,38 @@ def test_followed_html_is_sanitized(app: Flask, httpserver: HTTPServer) -> None:
         (lambda: Response("nope", status=404), "gone", "HTTP 404", timedelta(days=7)),
         (lambda: Response("no", status=403), "gone", "HTTP 403", timedelta(days=7)),
         (lambda: Response("gone", status=410), "gone", "HTTP 410", None),
-        (lambda: Response("{not json", mimetype="application/json"), "failed", "invalid JSON (JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1))", timedelta(minutes=15)),
-        (lambda: Response(json.dumps([1, 2]), mimetype="application/json"), "failed", "JSON list, not an object", timedelta(minutes=15)),
-        (lambda: Response(b"x" * 20_000_000), "failed", "body of 20000000 bytes is over the limit of 2000000 bytes", timedelta(days=7)),
-        (lambda: Response(b"x" * 1_000_000 for _ in range(20)), "failed", "body is over the limit of 2000000 bytes", timedelta(days=7)),
+        (
+            lambda: Response("{not json", mimetype="application/json"),
+            "failed",
+            "invalid JSON (JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1))",
+            timedelta(minutes=15),
+        ),
+        (
+            lambda: Response(json.dumps([1, 2]), mimetype="application/json"),
+            "failed",
+            "JSON list, not an object",
+            timedelta(minutes=15),
+        ),
+        (
+            lambda: Response(b"x" * 20_000_000),
+            "failed",
+            "body of 20000000 bytes is over the limit of 2000000 bytes",
+            timedelta(days=7),
+        ),
+        (
+            lambda: Response(b"x" * 1_000_000 for _ in range(20)),
+            "failed",
+            "body is over the limit of 2000000 bytes",
+            timedelta(days=7),
+        ),
     ],
 )
-def test_item_faults_leave_backoff_state(app: Flask, httpserver: HTTPServer, respond, status: str, error: str, wait) -> None:
-    httpserver.expect_request(API.format(MOD_ONLY_SOURCE)).respond_with_handler(lambda request: respond())
+def test_item_faults_leave_backoff_state(
+    app: Flask, httpserver: HTTPServer, respond, status: str, error: str, wait
+) -> None:
+    httpserver.expect_request(API.format(MOD_ONLY_SOURCE)).respond_with_handler(
+        lambda request: respond()
+    )
     only(app, httpserver, MOD_ONLY_SOURCE)
     client = app.test_client()
     etag = client.get("/all.atom").headers["ETag"]
@@ -163,13 +215,19 @@ def test_item_faults_leave_backoff_state(app: Flask, httpserver: HTTPServer, res
     assert (report.attempted, report.failed) == (1, 1)
     state = state_of(app, MOD_ONLY_SOURCE)
     url = httpserver.url_for(API.format(MOD_ONLY_SOURCE))
-    assert (state["status"], state["attempts"], state["last_error"]) == (status, 1, f"{url}: {error}")
+    assert (state["status"], state["attempts"], state["last_error"]) == (
+        status,
+        1,
+        f"{url}: {error}",
+    )
     if wait is None:
         assert state["next_try"] is None
     else:
         assert started + wait <= state["next_try"] <= datetime.now(UTC) + wait
     assert client.get("/all.atom").headers["ETag"] == etag  # dump content still served
-    expected_requests = 3 if status == "failed" and error == "HTTP 500" else 1  # two quick retries on 5xx
+    expected_requests = (
+        3 if status == "failed" and error == "HTTP 500" else 1
+    )  # two quick retries on 5xx
     assert len(httpserver.log) == expected_requests
 
 
@@ -178,14 +236,22 @@ def test_item_faults_leave_backoff_state(app: Flask, httpserver: HTTPServer, res
     [("120", 120), (None, 900), ("Wed, 21 Oct 2099 07:28:00 GMT", 86400)],
 )
 @pytest.mark.parametrize("code", [429, 503])
-def test_retry_after_pauses_the_host(app: Flask, httpserver: HTTPServer, code: int, retry_after: str | None, seconds: int) -> None:
+def test_retry_after_pauses_the_host(
+    app: Flask, httpserver: HTTPServer, code: int, retry_after: str | None, seconds: int
+) -> None:
     headers = {"Retry-After": retry_after} if retry_after else {}
-    httpserver.expect_request(API.format(MOD_ONLY_SOURCE)).respond_with_data("slow down", status=code, headers=headers)
+    httpserver.expect_request(API.format(MOD_ONLY_SOURCE)).respond_with_data(
+        "slow down", status=code, headers=headers
+    )
     only(app, httpserver, MOD_ONLY_SOURCE)
     started = datetime.now(UTC)
     report = follower(app).run()
     assert report.attempted == 1 and len(httpserver.log) == 1  # the first 429 stops the run
-    assert started + timedelta(seconds=seconds) <= report.host_paused_until <= datetime.now(UTC) + timedelta(seconds=seconds)
+    assert (
+        started + timedelta(seconds=seconds)
+        <= report.host_paused_until
+        <= datetime.now(UTC) + timedelta(seconds=seconds)
+    )
     assert state_of(app, MOD_ONLY_SOURCE)["attempts"] == 0  # waiting is not the item's failure
     again = follower(app).run()
     assert again.attempted == 0 and len(httpserver.log) == 1  # paused: no request at all
@@ -206,11 +272,16 @@ def test_redirects_stay_on_the_portal(app: Flask, httpserver: HTTPServer) -> Non
         only(app, httpserver, MOD_ONLY_SOURCE)
         store: Store = app.extensions["feeds"].store
         (lost,) = [r for r in store.item_rows() if r["govkz_id"] == LOST_LETTER]
-        store.save_follow_failure(lost["id"], "pending", "", datetime.now(UTC) - timedelta(seconds=1))
+        store.save_follow_failure(
+            lost["id"], "pending", "", datetime.now(UTC) - timedelta(seconds=1)
+        )
         report = follower(app).run()
         assert (report.attempted, report.changed, report.failed) == (2, 1, 1)
         url = httpserver.url_for(API.format(MOD_ONLY_SOURCE))
-        assert state_of(app, MOD_ONLY_SOURCE)["last_error"] == f"{url}: redirect to another host (127.0.0.1) refused"
+        assert (
+            state_of(app, MOD_ONLY_SOURCE)["last_error"]
+            == f"{url}: redirect to another host (127.0.0.1) refused"
+        )
         assert other.log == []
         assert state_of(app, LOST_LETTER)["status"] == "ok"
     finally:
@@ -261,7 +332,9 @@ def test_rate_limit_spaces_requests(app: Flask, httpserver: HTTPServer) -> None:
     assert report.attempted == 6 and report.changed == 6
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) == 5 and min(gaps) >= 0.24
-    assert {r.host for r, _ in httpserver.log} == {f"localhost:{httpserver.port}"}  # GOVKZ_BASE_URL only
+    assert {r.host for r, _ in httpserver.log} == {
+        f"localhost:{httpserver.port}"
+    }  # GOVKZ_BASE_URL only
 
 
 def test_only_news_links_are_followed(app: Flask) -> None:

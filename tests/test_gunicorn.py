@@ -25,7 +25,9 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> N
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {process.stderr.read()}")
+            raise AssertionError(
+                f"server exited with {process.returncode}: {process.stderr.read()}"
+            )
         try:
             requests.get(url, timeout=5)
             return
@@ -37,11 +39,16 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> N
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "FEEDS_DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite3'}"}
-    subprocess.run([sys.executable, "-m", "feeds", "ingest"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "feeds", "ingest"], env=env, check=True, capture_output=True
+    )
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}", "-w", "2"],
-        cwd=PROJECT, env=env, stderr=subprocess.PIPE, text=True,
+        cwd=PROJECT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -58,6 +65,8 @@ def test_gunicorn_serves_feeds_with_validators(gunicorn: str) -> None:
     assert first.headers["Content-Encoding"] == "gzip"  # requests asks for gzip
     assert len(feedparser.parse(first.content).entries) == 37
     for _ in range(4):  # every worker answers with the same validator
-        again = requests.get(f"{gunicorn}/all.atom", headers={"If-None-Match": first.headers["ETag"]}, timeout=5)
+        again = requests.get(
+            f"{gunicorn}/all.atom", headers={"If-None-Match": first.headers["ETag"]}, timeout=5
+        )
         assert again.status_code == 304
     assert requests.get(f"{gunicorn}/healthz", timeout=5).json()["items"] == 37

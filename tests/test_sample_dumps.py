@@ -25,8 +25,14 @@ def test_parser_gives_exactly_the_table() -> None:
         for record in parsed.records:
             found.append(
                 (
-                    path.name, record.line, record.section, record.title, record.day.isoformat(),
-                    record.agency, record.govkz_id, record.link,
+                    path.name,
+                    record.line,
+                    record.section,
+                    record.title,
+                    record.day.isoformat(),
+                    record.agency,
+                    record.govkz_id,
+                    record.link,
                     record.other_sources[0] if record.other_sources else None,
                     record.body[:40],
                 )
@@ -41,9 +47,13 @@ def test_store_holds_exactly_the_table(store: Store) -> None:
     assert len(rows) == 37
     for item in ITEMS:
         row = rows[(item.dump, item.line)]
-        assert (row["title"], row["day"].isoformat(), row["agency"], row["govkz_id"], row["link"]) == (
-            item.title, item.date, item.agency, item.govkz_id, item.link
-        )
+        assert (
+            row["title"],
+            row["day"].isoformat(),
+            row["agency"],
+            row["govkz_id"],
+            row["link"],
+        ) == (item.title, item.date, item.agency, item.govkz_id, item.link)
         assert row["sections"] == item.section
         assert row["published"] == day_start(row["day"]) == row["updated"]
         expected_key = f"govkz:press/news:{item.govkz_id}" if item.govkz_id else row["key"]
@@ -53,7 +63,10 @@ def test_store_holds_exactly_the_table(store: Store) -> None:
 
 def test_items_without_links_are_keyed_by_title_and_date(tmp_path: Path) -> None:
     keys = sorted(
-        r.key for path in SAMPLE_DUMPS for r in parse_bytes(path.read_bytes(), path.name).records if not r.link
+        r.key
+        for path in SAMPLE_DUMPS
+        for r in parse_bytes(path.read_bytes(), path.name).records
+        if not r.link
     )
     assert keys == [
         "title:2025-12-19:the mayor of shymkent met with entrepreneurs",

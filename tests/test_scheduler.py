@@ -54,7 +54,9 @@ def client(running: tuple[Settings, Store]) -> FlaskClient:
     return create_app(running[0]).test_client()
 
 
-def test_changed_dump_is_reingested_within_an_interval(running: tuple[Settings, Store], client: FlaskClient, dump: Path) -> None:
+def test_changed_dump_is_reingested_within_an_interval(
+    running: tuple[Settings, Store], client: FlaskClient, dump: Path
+) -> None:
     _, store = running
     assert wait_for(lambda: store.count_items() == 19, 5), "the first tick ingests at once"
     etag = client.get("/all.atom").headers["ETag"]
@@ -62,7 +64,10 @@ def test_changed_dump_is_reingested_within_an_interval(running: tuple[Settings, 
     time.sleep(INTERVAL * 3)  # three ticks over an unchanged file
     assert store.content_version() == version
     assert client.get("/all.atom").headers["ETag"] == etag
-    dump.write_text(dump.read_text(encoding="utf-8").replace("Almaty Zoo has launched", "Almaty Zoo launched"), encoding="utf-8")
+    dump.write_text(
+        dump.read_text(encoding="utf-8").replace("Almaty Zoo has launched", "Almaty Zoo launched"),
+        encoding="utf-8",
+    )
     changed_at = time.monotonic()
     assert wait_for(lambda: client.get("/all.atom").headers["ETag"] != etag, INTERVAL * 2 + 1)
     assert time.monotonic() - changed_at <= INTERVAL * 2 + 1
@@ -70,7 +75,9 @@ def test_changed_dump_is_reingested_within_an_interval(running: tuple[Settings, 
     assert any(r["body"].startswith("Almaty Zoo launched") for r in store.item_rows())
 
 
-def test_failed_run_is_logged_and_retried(settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_failed_run_is_logged_and_retried(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     missing = tmp_path / "later.txt"
     settings = replace(settings, dumps=(str(missing),), ingest_interval=INTERVAL, follow=False)
@@ -103,7 +110,9 @@ def test_runs_never_overlap(settings: Settings) -> None:
                 active -= 1
 
     store = Store(settings.database_url)
-    scheduler = build_scheduler(SlowTick(store, replace(settings, ingest_interval=INTERVAL / 5)), blocking=False)
+    scheduler = build_scheduler(
+        SlowTick(store, replace(settings, ingest_interval=INTERVAL / 5)), blocking=False
+    )
     scheduler.start()
     time.sleep(INTERVAL * 5)
     scheduler.shutdown(wait=True)

@@ -1,0 +1,88 @@
+"""Workers forked while the scheduler writes (issue 9, found by the soak): `feeds serve` on
+SQLite, the scheduler re-ingesting a 30,000-item dump that changes every round (writes of
+seconds), gunicorn's workers SIGKILLed and forked again meanwhile. Once the writes stop,
+every worker must write again: a worker that inherited the lock state of a writing thread
+used to wait 30 s on every write ("database is locked") for the rest of its life."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from feeds.dumpwrite import DumpItem, write_dump
+from tests.conftest import PROJECT
+from tests.reliability import children, raw_get
+from tests.test_gunicorn import free_port
+
+ROUNDS = int(os.environ.get("SOAK_FORK_ROUNDS", "6"))
+LINK = "https://www.gov.kz/memleket/entities/mfa/press/news/details/{id}?lang=en"
+
+
+def big_dump(path: Path, turn: int) -> None:
+    items = [
+        DumpItem(
+            f"Fork item {i} on taxes",
+            date(2025, 12, 31) - timedelta(days=i // 40),
+            f"Text {i}, turn {turn}.",
+            LINK.format(id=4_000_000 + i),
+        )
+        for i in range(30_000)
+    ]
+    path.with_suffix(".tmp").write_text(write_dump("News", items), encoding="utf-8")
+    path.with_suffix(".tmp").replace(path)
+
+
+def test_workers_forked_during_writes_can_write(tmp_path: Path) -> None:
+    dump = tmp_path / "big.txt"
+    big_dump(dump, 0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+    env.update(
+        FEEDS_DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.sqlite3'}",
+        FEEDS_DUMPS=json.dumps([str(dump)]),
+        FEEDS_INGEST_INTERVAL="1",
+        FEEDS_FOLLOW="false",
+        FEEDS_LOG_LEVEL="WARNING",
+    )
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "w") as handle:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "feeds", "serve", "--port", str(port), "--workers", "2"],
+            cwd=PROJECT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        time.sleep(8)
+        forks = 0
+        for turn in range(1, ROUNDS + 1):  # long writes; workers forked again meanwhile
+            big_dump(dump, turn)
+            time.sleep(1.5)
+            for worker in children(server.pid):
+                if b"schedule" in Path(f"/proc/{worker}/cmdline").read_bytes():
+                    continue
+                os.kill(worker, signal.SIGKILL)
+                forks += 1
+                time.sleep(0.7)
+        time.sleep(15)  # the last write ends; later ingests find the dump unchanged
+        answers = []
+        for limit in range(3, 13):  # pages not rendered yet: each one is written
+            started = time.monotonic()
+            status = raw_get(base, f"/all.atom?limit={limit}", timeout=60).status
+            answers.append((status, round(time.monotonic() - started, 1)))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    locked = log.read_text().count("database is locked")
+    print(
+        f"\nfork: {forks} workers forked during writes; answers (status, s): {answers}; "
+        f"'database is locked' {locked} times"
+    )
+    assert all(status == 200 and seconds < 10 for status, seconds in answers), answers
+    assert locked == 0
