@@ -1,4 +1,4 @@
-"""The soak (issue 9): `feeds serve` (gunicorn, two workers, the scheduler in its master) under
+"""The soak (issue 9): `feeds serve` (gunicorn, two workers, the scheduler beside them) under
 continuous load on every feed for SOAK_SECONDS (default 600), with an ingest cycle every
 SOAK_INTERVAL seconds (default 30) of dumps that change each cycle and links followed from
 a fake gov.kz on loopback. No request fails or is torn; the web workers' memory stays flat
@@ -31,12 +31,14 @@ from tests.conftest import PROJECT, SAMPLE_DUMPS
 from tests.reliability import (
     ReadStats,
     children,
+    is_scheduler,
     open_fds,
     percentile,
     raw_get,
     read_during,
     rss_kib,
     served_paths,
+    web_workers,
 )
 from tests.test_faulty_govkz import AnyPath
 from tests.test_follow import news
@@ -107,13 +109,15 @@ def scraper(folder: Path, stop: threading.Event, cycles: list[int]) -> list[str]
 class Snapshot:
     workers: dict[int, tuple[int, int]]  # pid -> (RSS KiB, open fds)
     master: tuple[int, int]
+    scheduler: tuple[int, int]
     database_fds: int  # open descriptors of the SQLite files, all processes
     connections: int  # PostgreSQL sessions on the soak's database
 
 
 def snapshot(master: int, database_url: str) -> Snapshot:
-    workers = {pid: (rss_kib(pid), len(open_fds(pid))) for pid in children(master)}
-    files = [target for pid in [master, *workers] for target in open_fds(pid)]
+    workers = {pid: (rss_kib(pid), len(open_fds(pid))) for pid in web_workers(master)}
+    scheduler = next(pid for pid in children(master) if is_scheduler(pid))
+    files = [target for pid in [master, scheduler, *workers] for target in open_fds(pid)]
     url = make_url(database_url)
     connections = 0
     if url.get_backend_name() == "postgresql":
@@ -128,6 +132,7 @@ def snapshot(master: int, database_url: str) -> Snapshot:
     return Snapshot(
         workers,
         (rss_kib(master), len(open_fds(master))),
+        (rss_kib(scheduler), len(open_fds(scheduler))),
         sum(1 for f in files if database and f.startswith(database)),
         connections,
     )
@@ -200,7 +205,7 @@ def test_soak(database_url: str, tmp_path: Path) -> None:
         def wait() -> None:
             while (left := started + SECONDS - time.monotonic()) > 0:
                 time.sleep(min(60.0, left))
-                samples.append({pid: rss_kib(pid) for pid in children(server.pid)})
+                samples.append({pid: rss_kib(pid) for pid in web_workers(server.pid)})
 
         stats = read_during(base, served_paths(base), THREADS, wait)
         elapsed = time.monotonic() - started
@@ -258,11 +263,14 @@ def report(
             f"  worker {pid}: RSS {start_rss / 1024:.1f} -> {rss / 1024:.1f} MiB, "
             f"open fds {start_fds} -> {fds}"
         )
-    (master_rss, master_fds), (end_rss, end_fds) = before.master, after.master
-    lines.append(
-        f"  master (scheduler): RSS {master_rss / 1024:.1f} -> {end_rss / 1024:.1f} MiB, "
-        f"open fds {master_fds} -> {end_fds}"
-    )
+    for name, (start_rss, start_fds), (end_rss, end_fds) in (
+        ("gunicorn master", before.master, after.master),
+        ("scheduler process", before.scheduler, after.scheduler),
+    ):
+        lines.append(
+            f"  {name}: RSS {start_rss / 1024:.1f} -> {end_rss / 1024:.1f} MiB, "
+            f"open fds {start_fds} -> {end_fds}"
+        )
     lines.append(
         f"  SQLite file descriptors {before.database_fds} -> {after.database_fds}; "
         f"PostgreSQL sessions {before.connections} -> {after.connections}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from feeds.dumpwrite import DumpItem, write_dump
 from tests.conftest import PROJECT
-from tests.reliability import children, raw_get
+from tests.reliability import raw_get, web_workers
 from tests.test_gunicorn import free_port
 
 ROUNDS = int(os.environ.get("SOAK_FORK_ROUNDS", "6"))
@@ -64,9 +64,7 @@ def test_workers_forked_during_writes_can_write(tmp_path: Path) -> None:
         for turn in range(1, ROUNDS + 1):  # long writes; workers forked again meanwhile
             big_dump(dump, turn)
             time.sleep(1.5)
-            for worker in children(server.pid):
-                if b"schedule" in Path(f"/proc/{worker}/cmdline").read_bytes():
-                    continue
+            for worker in web_workers(server.pid):
                 os.kill(worker, signal.SIGKILL)
                 forks += 1
                 time.sleep(0.7)

@@ -169,6 +169,15 @@ def children(pid: int) -> list[int]:
     return sorted(set(found))
 
 
+def is_scheduler(pid: int) -> bool:
+    """`feeds serve` runs `feeds schedule` as a child of gunicorn's master, beside the workers."""
+    return b"schedule" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+
+
+def web_workers(master: int) -> list[int]:
+    return [pid for pid in children(master) if not is_scheduler(pid)]
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0

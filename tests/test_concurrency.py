@@ -28,6 +28,7 @@ from tests.conftest import PROJECT, SAMPLE_DUMPS
 from tests.reliability import (
     children,
     gunicorn_server,
+    is_scheduler,
     open_fds,
     raw_get,
     read_in_threads,
@@ -166,11 +167,8 @@ def test_the_process_that_forks_workers_holds_no_database_connection(tmp_path: P
         else:
             raise AssertionError((tmp_path / "serve.log").read_text()[-2000:])
         assert [f for f in open_fds(master.pid) if f.startswith(str(database))] == []
-        processes = {
-            pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            for pid in children(master.pid)
-        }
-        schedulers = [pid for pid, args in processes.items() if b"schedule" in args]
+        processes = children(master.pid)
+        schedulers = [pid for pid in processes if is_scheduler(pid)]
         assert len(schedulers) == 1 and len(processes) == 3, processes
         assert [
             f for f in open_fds(schedulers[0]) if f.startswith(str(database))
