@@ -70,17 +70,26 @@ items = Table(
 Index("ix_items_order", items.c.sort_key, items.c.id)
 Index("ix_items_agency", items.c.agency, items.c.sort_key, items.c.id)
 Index("ix_items_lang", items.c.lang, items.c.sort_key, items.c.id)
+Index("ix_items_agency_lang", items.c.agency, items.c.lang, items.c.sort_key, items.c.id)
 
-# Topics of each item (sections and subject topics), with the item's order copied in so a
-# topic feed is one index range scan.
+# Topics of each item (sections and subject topics), with the item's order and language
+# copied in so a topic feed, with or without `?lang=`, is one index range scan.
 item_topics = Table(
     "item_topics",
     metadata,
     Column("topic", String(128), primary_key=True),
     Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Column("sort_key", BigInteger, nullable=False),
+    Column("lang", String(8), nullable=False),
 )
 Index("ix_item_topics_order", item_topics.c.topic, item_topics.c.sort_key, item_topics.c.item_id)
+Index(
+    "ix_item_topics_lang",
+    item_topics.c.topic,
+    item_topics.c.lang,
+    item_topics.c.sort_key,
+    item_topics.c.item_id,
+)
 Index("ix_item_topics_item", item_topics.c.item_id)
 
 sources = Table(

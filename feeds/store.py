@@ -34,11 +34,12 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from feeds.enrich import FOLLOWED_KINDS, Enrichment
 from feeds.errors import StoreError
@@ -329,7 +330,12 @@ class Store:
         touched = set(connection.scalars(old))
         connection.execute(delete(item_topics).where(item_topics.c.item_id.in_(ids)))
         topic_rows = [
-            {"topic": topic, "item_id": row["row_id"], "sort_key": row["sort_key"]}
+            {
+                "topic": topic,
+                "item_id": row["row_id"],
+                "sort_key": row["sort_key"],
+                "lang": row["lang"],
+            }
             for row in rows
             for topic in sorted(topics_of(row["title"], row["body"], row["sections"].split("\n")))
         ]
@@ -352,7 +358,12 @@ class Store:
             ):
                 current.setdefault(item_id, set()).add(topic)
             query = select(
-                items.c.id, items.c.title, items.c.body, items.c.sections, items.c.sort_key
+                items.c.id,
+                items.c.title,
+                items.c.body,
+                items.c.sections,
+                items.c.sort_key,
+                items.c.lang,
             )
             stale = [
                 {**row._asdict(), "row_id": row.id}
@@ -492,25 +503,9 @@ class Store:
 
         `after` gives the page of items older than that cursor, `before` the page of items
         newer than it; both are exclusive, so pages never overlap however items arrive."""
-        if topic is not None:
-            key, item_id = item_topics.c.sort_key, item_topics.c.item_id
-            query = select(items).join(item_topics, item_topics.c.item_id == items.c.id)
-            query = query.where(item_topics.c.topic == topic)
-        else:
-            key, item_id = items.c.sort_key, items.c.id
-            query = select(items)
-        if agencies is not None:
-            query = query.where(items.c.agency.in_(sorted(agencies)))
-        if lang is not None:
-            query = query.where(items.c.lang == lang)
-        if before is not None:
-            query = query.where(tuple_(key, item_id) > tuple_(*before)).order_by(key, item_id)
-        else:
-            if after is not None:
-                query = query.where(tuple_(key, item_id) < tuple_(*after))
-            query = query.order_by(key.desc(), item_id.desc())
+        query = _page_query(limit + 1, agencies, topic, lang, after, before)
         with self.engine.connect() as connection:
-            rows = [row._asdict() for row in connection.execute(query.limit(limit + 1))]
+            rows = [row._asdict() for row in connection.execute(query)]
             more = len(rows) > limit
             rows = rows[:limit]
             if before is not None:
@@ -577,9 +572,9 @@ class Store:
             "agency": select(items.c.agency, items.c.lang, func.count())
             .where(items.c.agency.is_not(None))
             .group_by(items.c.agency, items.c.lang),
-            "topic": select(item_topics.c.topic, items.c.lang, func.count())
-            .join(items, items.c.id == item_topics.c.item_id)
-            .group_by(item_topics.c.topic, items.c.lang),
+            "topic": select(item_topics.c.topic, item_topics.c.lang, func.count()).group_by(
+                item_topics.c.topic, item_topics.c.lang
+            ),
         }
         counts: dict[tuple[str, str], dict[str, int]] = {}
         with self.engine.connect() as connection:
@@ -670,7 +665,7 @@ class Store:
             items.c.body,
         )
         item = connection.execute(
-            select(*columns, items.c.agency).where(items.c.id == item_id)
+            select(*columns, items.c.agency, items.c.lang).where(items.c.id == item_id)
         ).one()
         published = enrichment.published or item.published
         key = sort_key(published, item.position)
@@ -685,6 +680,7 @@ class Store:
             "body": enrichment.body_text or item.body,
             "sections": item.sections,
             "sort_key": key,
+            "lang": item.lang,
         }
         topics = self._write_topics(connection, [row], topics_of)
         return Touched({item.agency} if item.agency else set(), topics)
@@ -838,3 +834,71 @@ def _upsert(dialect: str):  # type: ignore[no-untyped-def]
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert
+
+
+# A parent agency's subtree is merged from each agency's own page when it has at most this
+# many agencies (SQLite allows 500 terms in one UNION); a larger subtree filters the order
+# index instead, which is as quick when the subtree holds a fair share of the store.
+MERGED_AGENCIES = 200
+
+
+def _page_query(
+    rows: int,
+    agencies: frozenset[str] | None,
+    topic: str | None,
+    lang: str | None,
+    after: Cursor | None,
+    before: Cursor | None,
+) -> Select:
+    """The query of a feed page: each filter matched on the table whose index starts with it,
+    so a page reads one index range (ix_item_topics_lang, ix_items_agency_lang, ...) or, for
+    a parent agency, one range per agency, however big the store is."""
+    if topic is not None:
+        query = select(items).join(item_topics, item_topics.c.item_id == items.c.id)
+        query = query.where(item_topics.c.topic == topic)
+        if lang is not None:
+            query = query.where(item_topics.c.lang == lang)
+        return _in_order(query, item_topics.c.sort_key, item_topics.c.item_id, after, before, rows)
+    if agencies is not None and 1 < len(agencies) <= MERGED_AGENCIES:
+        # Filtering the order index by a list of agencies read the whole store when the
+        # subtree was sparse, and SQLite preferred a sort of the whole subtree to that.
+        pages = [
+            select(_own_page(agency, lang, after, before, rows).subquery())
+            for agency in sorted(agencies)
+        ]
+        merged = union_all(*pages).subquery()
+        query = select(items).where(items.c.id.in_(select(merged.c.id)))
+        return _in_order(query, items.c.sort_key, items.c.id, after, before, rows)
+    query = select(items)
+    if agencies is not None:
+        query = query.where(items.c.agency.in_(sorted(agencies)))
+    if lang is not None:
+        query = query.where(items.c.lang == lang)
+    return _in_order(query, items.c.sort_key, items.c.id, after, before, rows)
+
+
+def _own_page(
+    agency: str, lang: str | None, after: Cursor | None, before: Cursor | None, rows: int
+) -> Select:
+    query = select(items.c.id).where(items.c.agency == agency)
+    if lang is not None:
+        query = query.where(items.c.lang == lang)
+    return _in_order(query, items.c.sort_key, items.c.id, after, before, rows)
+
+
+def _in_order(
+    query: Select,
+    key: ColumnElement[Any],
+    item_id: ColumnElement[Any],
+    after: Cursor | None,
+    before: Cursor | None,
+    rows: int,
+) -> Select:
+    """Newest first after `after` (exclusive), or oldest first from just after `before`."""
+    if before is not None:
+        query = query.where(tuple_(key, item_id) > tuple_(*before)).order_by(key, item_id)
+    else:
+        if after is not None:
+            query = query.where(tuple_(key, item_id) < tuple_(*after))
+        query = query.order_by(key.desc(), item_id.desc())
+    return query.limit(rows)

@@ -126,9 +126,57 @@ def test_old_schema_is_migrated_on_first_use(database_url: str) -> None:
     assert old.revision() == "0001"
     old.close()
     store = Store(database_url)  # opening it migrates, keeping the data
-    assert store.revision() == "0003"
+    assert store.revision() == "0004"
     (row,) = store.item_rows()
     assert store.follow_state(row["id"])["status"] == "pending"  # 0002 made it due
     counts = ingest_file(store, SAMPLE_DUMPS[0], name="old.txt")
     assert (counts.new, counts.unchanged) == (18, 1)
     store.close()
+
+
+def test_topic_rows_of_an_old_store_get_their_items_language(database_url: str) -> None:
+    """0004 copies each item's language into its topic rows, which `?lang=` pages read."""
+    from alembic import command
+    from sqlalchemy import insert, select, text
+
+    from feeds.schema import item_topics, items
+    from feeds.store import _alembic_config
+
+    old = Store(database_url, migrate=False)
+    records = parse_bytes(SAMPLE_DUMPS[0].read_bytes(), "old.txt").records
+    with old.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0003")
+        for record in records[:3]:
+            connection.execute(insert(items).values(Store._new_row(record, "old.txt")))
+        connection.execute(
+            text(
+                "INSERT INTO item_topics (topic, item_id, sort_key) SELECT 'news', id, sort_key FROM items"
+            )
+        )
+        languages = dict(connection.execute(select(items.c.id, items.c.lang)).all())
+        newest_first = list(
+            connection.scalars(select(items.c.id).order_by(items.c.sort_key.desc()))
+        )
+    old.close()
+    store = Store(database_url)
+    with store.engine.connect() as connection:
+        copied = dict(connection.execute(select(item_topics.c.item_id, item_topics.c.lang)).all())
+    assert copied == languages and set(languages.values()) == {"en"}
+    page = store.feed_rows(limit=5, topic="news", lang="en")
+    assert [row["id"] for row in page.rows] == newest_first == [1, 2, 3]  # the dump's order
+    store.close()
+
+
+def test_the_migrations_make_the_schema_the_code_declares(database_url: str) -> None:
+    """feeds/schema.py (what the queries use) and the Alembic revisions (what a store gets)
+    declare the same tables, columns and indexes."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from feeds.schema import metadata
+
+    store = Store(database_url)
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    store.close()
+    assert differences == []
