@@ -2,16 +2,22 @@
 FEEDS_TEST_POSTGRES_URL is set, on a fresh database of a real PostgreSQL."""
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from feeds.ingest import Ingester
 from feeds.settings import Settings, load_settings
 from feeds.store import Store
+from feeds.web import create_app
 
 PROJECT = Path(__file__).resolve().parent.parent
 DUMPS = PROJECT / "dumps"
@@ -29,7 +35,14 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A brand-new PostgreSQL database, dropped afterwards."""
+    with new_postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A brand-new PostgreSQL database, dropped afterwards; the test is skipped, saying
+    why, when no PostgreSQL is configured."""
     if not POSTGRES_URL:
         pytest.skip(
             "PostgreSQL not configured: set FEEDS_TEST_POSTGRES_URL (e.g. "
@@ -64,3 +77,26 @@ def store(database_url: str) -> Iterator[Store]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return load_settings(env={}, database_url=database_url, dumps=tuple(map(str, SAMPLE_DUMPS)))
+
+
+@pytest.fixture
+def app(settings: Settings) -> Flask:
+    """The web app over a store holding the sample dumps."""
+    app = create_app(settings)
+    Ingester(app.extensions["feeds"].store, settings).run(settings.dumps)
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    """Poll `condition` until it holds or `seconds` pass; its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,11 +23,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from feeds.dumpwrite import DumpItem, write_dump
 from feeds.ingest import parse_bytes
-from tests.conftest import POSTGRES_URL, PROJECT
+from tests.conftest import PROJECT, new_postgres_database
 
 LINK = "https://www.gov.kz/memleket/entities/{agency}/{kind}/details/{id}?lang={lang}"
 AGENCIES = ("mfa", "mfa-washington", "kgd", "kgd-akmola", "almaty-almaly", "mod", "edu")
@@ -81,18 +80,8 @@ def fresh_database(backend: str, folder: Path, name: str) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / f'{name}.sqlite3'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL not configured: set FEEDS_TEST_POSTGRES_URL")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    database = f"feeds_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    with new_postgres_database() as url:
+        yield url
 
 
 def ingest_process(url: str, paths: list[Path]) -> subprocess.Popen:

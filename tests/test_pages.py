@@ -28,18 +28,6 @@ MFA_FAMILY = ["mfa", "mfa-brussels", "mfa-geneva", "mfa-ljubljana", "mfa-washing
 BANNER = "This is a feed. Copy this URL into your feed reader"
 
 
-@pytest.fixture
-def app(settings: Settings) -> Flask:
-    app = create_app(settings)
-    Ingester(app.extensions["feeds"].store, settings).run(settings.dumps)
-    return app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def html(client: FlaskClient, path: str) -> lxml.html.HtmlElement:
     response = client.get(path)
     assert response.status_code == 200, (path, response.text[:200])

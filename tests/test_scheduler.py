@@ -4,7 +4,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,18 +15,9 @@ from feeds.scheduler import Tick, build_scheduler
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.web import create_app
-from tests.conftest import SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS, wait_for
 
 INTERVAL = 0.5
-
-
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture

@@ -14,23 +14,10 @@ from flask.testing import FlaskClient
 
 from feeds.ingest import Ingester
 from feeds.settings import Settings
-from feeds.web import create_app
 from tests.conftest import SAMPLE_DUMPS
 from tests.expected_items import ITEMS
 
 ALL_AGENCIES = sorted({item.agency for item in ITEMS if item.agency})
-
-
-@pytest.fixture
-def app(settings: Settings) -> Flask:
-    app = create_app(settings)
-    Ingester(app.extensions["feeds"].store, settings).run(settings.dumps)
-    return app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def get_feed(client: FlaskClient, path: str) -> feedparser.FeedParserDict:
