@@ -12,10 +12,19 @@ from datetime import date
 
 from feeds.errors import Problem
 from feeds.links import GovkzLink, extract_citations, is_govkz_url, parse_govkz_link
-from feeds.textclean import collapse_spaces, fix_lookalikes, paragraphs, remove_unsafe_chars
+from feeds.textclean import (
+    collapse_spaces,
+    decode_references,
+    fix_lookalikes,
+    paragraphs,
+    remove_unsafe_chars,
+)
 
-_TITLE_LINE = re.compile(r"^(?P<title>.*?)\s+(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})$")
-_DATE_ONLY = re.compile(r"^(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})$")
+# DD.MM.YYYY, and D.M.YYYY from a scraper that drops leading zeros: a title line whose date
+# did not match used to be glued, silently, to the previous item's body.
+_DATE = r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})"
+_TITLE_LINE = re.compile(rf"^(?P<title>.*?)\s+(?P<stamp>{_DATE})$")
+_DATE_ONLY = re.compile(rf"^(?P<stamp>{_DATE})$")
 _HAS_CITATION = re.compile(r"(?:Source|Источник|Дереккөз)\s*:\s*https?://", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence
@@ -63,7 +72,8 @@ def split_lines(text: str) -> list[str]:
 
 def _clean_lines(lines: list[str], result: ParseResult) -> Iterator[tuple[int, str]]:
     for number, raw in enumerate(lines, start=1):
-        text, removed = remove_unsafe_chars(raw)
+        # References first: "&#8238;" decodes to a character that must then be removed.
+        text, removed = remove_unsafe_chars(decode_references(raw))
         if removed:
             result.problems.append(
                 Problem(
@@ -133,7 +143,7 @@ def parse_dump(text: str, source: str) -> ParseResult:
 def _start_block(
     number: int, title: str, match: re.Match[str], result: ParseResult
 ) -> _Block | None:
-    stamp = match.group(0)[-10:]
+    stamp = match["stamp"]
     when = _real_date(match)
     if isinstance(when, str):
         result.problems.append(

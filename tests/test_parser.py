@@ -189,3 +189,40 @@ def test_title_lines_without_bodies() -> None:
         ("Two", "", 3),
         ("Three", "", 4),
     ]
+
+
+def test_dates_without_leading_zeros_start_items() -> None:
+    """A scraper that writes 5.1.2026: each such line is a title, not the previous body's end."""
+    text = "News\nFirst 10.01.2026\nOne.\nSecond 5.1.2026\nTwo.\nThird 9.12.2025\nThree.\nBad 31.2.2026\nLost."
+    result = parse_dump(text, "d.txt")
+    assert [(i.line, i.title, i.day, i.body) for i in result.items] == [
+        (2, "First", date(2026, 1, 10), "One."),
+        (4, "Second", date(2026, 1, 5), "Two."),
+        (6, "Third", date(2025, 12, 9), "Three."),
+    ]
+    assert result.problems == [
+        Problem(
+            "d.txt", 8, "title date 31.2.2026 is not a real date (day is out of range for month); item skipped"
+        )
+    ]
+
+
+def test_html_character_references_are_decoded_once() -> None:
+    """Scrapers copy "&amp;", "&#171;" and "&nbsp;" from the page's HTML; they mean characters.
+    An ampersand not ending in ";" is text ("R&D", a URL's "&notify=1"), and a decoded
+    control or bidirectional character is removed like any other."""
+    text = (
+        "News\n"
+        "Tax &amp; customs &#171;reform&#187; 10.01.2026\n"
+        "R&D&nbsp;centre, &amp;amp; stays &amp;, &#x202E;gone.Source : "
+        "https://www.gov.kz/memleket/entities/mfa/press/news/details/7?lang=en&amp;x=1\n"
+        "Other 09.01.2026\n"
+        "See https://example.kz/?a=1&notify=2&para=3 now."
+    )
+    result = parse_dump(text, "d.txt")
+    first, second = result.items
+    assert first.title == "Tax & customs «reform»"
+    assert first.body == "R&D centre, &amp; stays &, gone."
+    assert first.link and first.link.url.endswith("/details/7?lang=en&x=1")
+    assert second.body == "See https://example.kz/?a=1&notify=2&para=3 now."
+    assert result.problems == [Problem("d.txt", 3, "removed 1 control or invisible character(s)")]
