@@ -202,7 +202,9 @@ def test_dates_without_leading_zeros_start_items() -> None:
     ]
     assert result.problems == [
         Problem(
-            "d.txt", 8, "title date 31.2.2026 is not a real date (day is out of range for month); item skipped"
+            "d.txt",
+            8,
+            "title date 31.2.2026 is not a real date (day is out of range for month); item skipped",
         )
     ]
 
