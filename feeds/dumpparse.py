@@ -25,6 +25,14 @@ from feeds.textclean import (
 _DATE = r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})"
 _TITLE_LINE = re.compile(rf"^(?P<title>.*?)\s+(?P<stamp>{_DATE})$")
 _DATE_ONLY = re.compile(rf"^(?P<stamp>{_DATE})$")
+# A short line ending in a date of another form ("10.01.2026 г.", "(09.01.2026)",
+# "2026-01-08", "10/01/2026") may be a title a scraper wrote differently, or a body's last
+# words: it is read as body text, as the format says, and reported so it is not silent.
+_OTHER_DATE_END = re.compile(
+    r"\s[(\[]?(?P<stamp>\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2})[)\]]?"
+    r"(?:\s*(?:г|ж|y)\.?)?$"
+)
+MAX_TITLE_LIKE_CHARS = 300
 _HAS_CITATION = re.compile(r"(?:Source|Источник|Дереккөз)\s*:\s*https?://", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence
@@ -131,6 +139,7 @@ def parse_dump(text: str, source: str) -> ParseResult:
             skipping = block is None
         elif block:
             block.body.append(line)
+            _report_title_like(number, line, result)
         elif not skipping:
             skipping = True
             result.problems.append(
@@ -138,6 +147,21 @@ def parse_dump(text: str, source: str) -> ParseResult:
             )
     _finish(block, result)
     return result
+
+
+def _report_title_like(number: int, line: str, result: ParseResult) -> None:
+    if len(line) > MAX_TITLE_LIKE_CHARS or line[-1] not in "0123456789)].гжy":
+        return  # most lines: no regular expression needed
+    match = _OTHER_DATE_END.search(line)
+    if match and not _HAS_CITATION.search(line):
+        result.problems.append(
+            Problem(
+                result.source,
+                number,
+                f"line ends with a date not written DD.MM.YYYY ({match['stamp']}); "
+                "read as body text, not as a new item",
+            )
+        )
 
 
 def _start_block(

@@ -228,3 +228,39 @@ def test_html_character_references_are_decoded_once() -> None:
     assert first.link and first.link.url.endswith("/details/7?lang=en&x=1")
     assert second.body == "See https://example.kz/?a=1&notify=2&para=3 now."
     assert result.problems == [Problem("d.txt", 3, "removed 1 control or invisible character(s)")]
+
+
+def test_a_line_ending_in_a_date_of_another_form_is_body_text_and_reported() -> None:
+    """ "Принят 10.01.2026 г." may end a body as well as be a title written differently: the
+    format decides (body text), and the line is reported so nothing is glued silently."""
+    text = (
+        "News\nFirst 10.01.2026\nOne.\n"
+        "Second 10.01.2026 г.\nTwo (09.01.2026)\nThird 2026-01-08\nFourth 8/1/2026\n"
+        "The decree of 10.01.2026 was signed.\n" + "Long " * 70 + "09.01.2026 г."
+    )
+    result = parse_dump(text, "d.txt")
+    (item,) = result.items
+    assert item.body.split("\n")[1:5] == [
+        "Second 10.01.2026 г.",
+        "Two (09.01.2026)",
+        "Third 2026-01-08",
+        "Fourth 8/1/2026",
+    ]
+    assert [(p.line, p.message) for p in result.problems] == [
+        (
+            4,
+            "line ends with a date not written DD.MM.YYYY (10.01.2026); read as body text, not as a new item",
+        ),
+        (
+            5,
+            "line ends with a date not written DD.MM.YYYY (09.01.2026); read as body text, not as a new item",
+        ),
+        (
+            6,
+            "line ends with a date not written DD.MM.YYYY (2026-01-08); read as body text, not as a new item",
+        ),
+        (
+            7,
+            "line ends with a date not written DD.MM.YYYY (8/1/2026); read as body text, not as a new item",
+        ),
+    ]
