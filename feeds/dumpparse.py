@@ -146,6 +146,8 @@ def parse_dump(text: str, source: str) -> ParseResult:
                 Problem(source, number, "text before the first title line is not part of any item")
             )
     _finish(block, result)
+    if not seen_content:  # a failed scrape leaves an empty file: say so, it is not news
+        result.problems.append(Problem(source, None, "the dump is empty: no section, no item"))
     return result
 
 

@@ -177,7 +177,9 @@ def test_glued_sentences_become_paragraphs() -> None:
 
 
 def test_section_only_and_empty_dump() -> None:
-    assert parse_dump("", "e.txt").items == []
+    empty = parse_dump(" \n\r\n", "e.txt")
+    assert (empty.section, empty.items) == (None, [])
+    assert empty.problems == [Problem("e.txt", None, "the dump is empty: no section, no item")]
     only = parse_dump("World\n\n", "w.txt")
     assert (only.section, only.items, only.problems) == ("World", [], [])
 
