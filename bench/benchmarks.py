@@ -35,11 +35,11 @@ from bench.servers import PROJECT, SITE_URL, WORKERS, Server, Spec, feeds_env, g
 from bench.synthetic import write_synthetic
 from feeds.classify import section_slug
 from feeds.feedmodel import FeedRef
-from feeds.feedservice import PageQuery
+from feeds.feedservice import SUMMARY_KEY, PageQuery
 from feeds.ingest import Ingester
 from feeds.records import item_uid
 from feeds.settings import Settings, load_settings
-from feeds.store import Store
+from feeds.store import Store, Summary
 from feeds.web import create_app
 
 GZIP = {"Accept-Encoding": "gzip"}
@@ -546,6 +546,7 @@ def _cold(database_url: str, options: Options) -> dict[str, dict[str, float]]:
         if response.status_code != 200:
             raise RuntimeError(f"{path}: {response.status_code}")
 
+    service.summary()  # what the scheduler leaves in the store after an ingest
     for _ in range(options.cold_repeats):
         for path, ref in feeds.items():
             query = PageQuery(lang="ru") if "lang=ru" in path else PageQuery()
@@ -556,6 +557,10 @@ def _cold(database_url: str, options: Options) -> dict[str, dict[str, float]]:
                     build_feed(service, ref, "atom", SITE_URL, query), 6, mtime=0
                 ),
             )
+        # The aggregates behind / and the OPML: scanned once per change (by the scheduler),
+        # then read back from the store by every worker.
+        timed("aggregates: computed (once per change)", service.store.summary)
+        timed("aggregates: shared copy read by a worker", lambda: _read_summary(service))
         fresh = create_app(settings)  # a new worker: empty memory cache, feed list unknown
         client = fresh.test_client()
         timed("new worker: first /all.atom", lambda client=client: get(client, "/all.atom"))
@@ -571,6 +576,13 @@ def _cold(database_url: str, options: Options) -> dict[str, dict[str, float]]:
         name: {"median_ms": _median(values), "max_ms": max(values)}
         for name, values in times.items()
     }
+
+
+def _read_summary(service: Any) -> None:
+    row = service.store.get_rendered(SUMMARY_KEY, service.store.content_version())
+    if row is None:
+        raise RuntimeError("no shared summary for the current content version")
+    Summary.from_json(row["body"])
 
 
 # -- 6. memory ----------------------------------------------------------------------------

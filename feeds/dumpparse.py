@@ -12,10 +12,27 @@ from datetime import date
 
 from feeds.errors import Problem
 from feeds.links import GovkzLink, extract_citations, is_govkz_url, parse_govkz_link
-from feeds.textclean import collapse_spaces, fix_lookalikes, paragraphs, remove_unsafe_chars
+from feeds.textclean import (
+    collapse_spaces,
+    decode_references,
+    fix_lookalikes,
+    paragraphs,
+    remove_unsafe_chars,
+)
 
-_TITLE_LINE = re.compile(r"^(?P<title>.*?)\s+(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})$")
-_DATE_ONLY = re.compile(r"^(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})$")
+# DD.MM.YYYY, and D.M.YYYY from a scraper that drops leading zeros: a title line whose date
+# did not match used to be glued, silently, to the previous item's body.
+_DATE = r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})"
+_TITLE_LINE = re.compile(rf"^(?P<title>.*?)\s+(?P<stamp>{_DATE})$")
+_DATE_ONLY = re.compile(rf"^(?P<stamp>{_DATE})$")
+# A short line ending in a date of another form ("10.01.2026 г.", "(09.01.2026)",
+# "2026-01-08", "10/01/2026") may be a title a scraper wrote differently, or a body's last
+# words: it is read as body text, as the format says, and reported so it is not silent.
+_OTHER_DATE_END = re.compile(
+    r"\s[(\[]?(?P<stamp>\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2})[)\]]?"
+    r"(?:\s*(?:г|ж|y)\.?)?$"
+)
+MAX_TITLE_LIKE_CHARS = 300
 _HAS_CITATION = re.compile(r"(?:Source|Источник|Дереккөз)\s*:\s*https?://", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence
@@ -63,7 +80,8 @@ def split_lines(text: str) -> list[str]:
 
 def _clean_lines(lines: list[str], result: ParseResult) -> Iterator[tuple[int, str]]:
     for number, raw in enumerate(lines, start=1):
-        text, removed = remove_unsafe_chars(raw)
+        # References first: "&#8238;" decodes to a character that must then be removed.
+        text, removed = remove_unsafe_chars(decode_references(raw))
         if removed:
             result.problems.append(
                 Problem(
@@ -121,19 +139,37 @@ def parse_dump(text: str, source: str) -> ParseResult:
             skipping = block is None
         elif block:
             block.body.append(line)
+            _report_title_like(number, line, result)
         elif not skipping:
             skipping = True
             result.problems.append(
                 Problem(source, number, "text before the first title line is not part of any item")
             )
     _finish(block, result)
+    if not seen_content:  # a failed scrape leaves an empty file: say so, it is not news
+        result.problems.append(Problem(source, None, "the dump is empty: no section, no item"))
     return result
+
+
+def _report_title_like(number: int, line: str, result: ParseResult) -> None:
+    if len(line) > MAX_TITLE_LIKE_CHARS or line[-1] not in "0123456789)].гжy":
+        return  # most lines: no regular expression needed
+    match = _OTHER_DATE_END.search(line)
+    if match and not _HAS_CITATION.search(line):
+        result.problems.append(
+            Problem(
+                result.source,
+                number,
+                f"line ends with a date not written DD.MM.YYYY ({match['stamp']}); "
+                "read as body text, not as a new item",
+            )
+        )
 
 
 def _start_block(
     number: int, title: str, match: re.Match[str], result: ParseResult
 ) -> _Block | None:
-    stamp = match.group(0)[-10:]
+    stamp = match["stamp"]
     when = _real_date(match)
     if isinstance(when, str):
         result.problems.append(

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from feeds.textclean import REFERENCE
+
 
 @dataclass(frozen=True)
 class DumpItem:
@@ -31,7 +33,12 @@ def write_item(item: DumpItem) -> str:
         body[-1] += citations
     elif citations:
         body = [citations]
-    return "\n".join([*lines, *body])
+    return "\n".join(_escape_references(line) for line in [*lines, *body])
+
+
+def _escape_references(line: str) -> str:
+    """Text the parser would decode ("&amp;" meant literally) written as a reference."""
+    return line.replace("&", "&amp;") if REFERENCE.search(line) else line
 
 
 def write_dump(section: str, items: Iterable[DumpItem]) -> str:

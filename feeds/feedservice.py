@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,10 +34,13 @@ from feeds.links import LANGUAGES
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
 from feeds.sanitize import clean_html, html_to_text
-from feeds.store import Cursor, FeedCount, FeedRows, Store
+from feeds.store import Cursor, FeedCount, FeedRows, Store, Summary
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 CACHE_SIZE = 2048  # rendered pages kept per process
+# The store's aggregates share the rendered pages' table (keyed by content version, older
+# versions deleted by each change); page keys are sha256 digests, so this cannot clash.
+SUMMARY_KEY = "summary"
 
 
 class BadParameter(ValueError):
@@ -168,14 +171,42 @@ class FeedService:
             self._memo[name] = (version, value)
         return value
 
+    def summary(self) -> Summary:
+        """The store's aggregates for the current content version: this process's copy, else
+        the copy some process (the scheduler, after each change) left in the store, else
+        computed here and left there for the others."""
+        return self.per_version("summary", self._shared_summary)
+
+    def _shared_summary(self) -> Summary:
+        # Read before the scan: a summary labelled with an older version than its data is
+        # merely computed again, one labelled newer would be served stale.
+        version = self.store.content_version()
+        row = self.store.get_rendered(SUMMARY_KEY, version)
+        if row is not None:
+            return Summary.from_json(row["body"])
+        summary = self.store.summary()
+        body = summary.to_json()
+        self.store.put_rendered(
+            SUMMARY_KEY,
+            version,
+            {
+                "body": body,
+                "gzipped": b"",
+                "etag": hashlib.sha256(body).hexdigest()[:32],
+                "last_modified": datetime.now(UTC),
+                "media_type": "application/json",
+            },
+        )
+        return summary
+
     def agency_counts(self) -> list[FeedCount]:
-        return self.per_version("agency_counts", self.store.agency_counts)
+        return self.summary().agencies
 
     def topic_counts(self) -> list[FeedCount]:
-        return self.per_version("topic_counts", self.store.topic_counts)
+        return self.summary().topics
 
     def count_items(self) -> int:
-        return self.per_version("count_items", self.store.count_items)
+        return self.summary().items
 
     def subtree(self, slug: str) -> frozenset[str]:
         """An agency and every agency under it, including ones the catalog does not name

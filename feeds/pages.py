@@ -21,7 +21,7 @@ from feeds.catalog import Agency
 from feeds.feedmodel import FeedRef
 from feeds.feedservice import FeedService
 from feeds.records import KAZAKHSTAN
-from feeds.store import FeedCount, Store
+from feeds.store import FeedCount
 
 LANGUAGE_ORDER = ("en", "ru", "kk")
 LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "kk": "Kazakh"}
@@ -68,9 +68,8 @@ class LanguageCounts:
     topics: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
-def scan_language_counts(store: Store) -> LanguageCounts:
+def _language_counts(counts: Mapping[tuple[str, str], Mapping[str, int]]) -> LanguageCounts:
     """The store's counts per language, as the pages use them."""
-    counts = store.language_counts()
 
     def of(kind: str) -> dict[str, Counter[str]]:
         return {slug: Counter(langs) for (k, slug), langs in counts.items() if k == kind}
@@ -80,7 +79,9 @@ def scan_language_counts(store: Store) -> LanguageCounts:
 
 def language_counts(service: FeedService) -> LanguageCounts:
     """The counts for the store's current content version, computed once per version."""
-    return service.per_version("language_counts", lambda: scan_language_counts(service.store))
+    return service.per_version(
+        "language_counts", lambda: _language_counts(service.summary().languages)
+    )
 
 
 def language_mix(counts: Iterable[Mapping[str, int]]) -> LanguageMix:

@@ -18,6 +18,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from feeds.catalog import load_agencies
+from feeds.feedservice import FeedService
 from feeds.follow import Follower
 from feeds.ingest import Ingester
 from feeds.settings import Settings
@@ -53,6 +54,8 @@ class Tick:
         for run, enabled in (("ingest", True), ("follow", self.settings.follow)):
             if enabled and not self._timed(run, getattr(self, run)):
                 break
+        if self.touched:
+            self._timed("summary", self.summarize)
         if self.settings.websub_hub:
             self._timed("websub", self.publish)
         for callback in self.on_done:
@@ -114,6 +117,11 @@ class Tick:
             )
         else:
             log.info("follow: gov.kz paused until %s", report.host_paused_until.isoformat())
+
+    def summarize(self) -> None:
+        """Compute the aggregates behind the index and the OPML once, here, after a change,
+        so no web worker scans the store for them on a reader's request."""
+        FeedService(self.store, self.agencies, self.ingester.rules).summary()
 
     def publish(self) -> None:
         """Ping the WebSub hub for exactly the feeds this run changed."""

@@ -5,6 +5,7 @@ characters, Cyrillic letters inside Latin words ("Рreventive") and sentences gl
 together where the scraper dropped a paragraph break ("summed up.As is known").
 """
 
+import html
 import re
 import unicodedata
 
@@ -31,6 +32,19 @@ def remove_unsafe_chars(text: str) -> tuple[str, int]:
     """Drop characters that are illegal in XML or invisible tricks; return the count removed."""
     cleaned, count = _REMOVED.subn("", text)
     return cleaned, count
+
+
+# Character references a scraper copied from the page's HTML ("&amp;", "&#171;", "&nbsp;").
+# Only complete ones, ended by ";": html.unescape alone also decodes legacy names without
+# it, which turns a URL's "&notify=1" into "¬ify=1" and "&para=2" into "¶=2".
+REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def decode_references(text: str) -> str:
+    """Replace HTML character references ended by ";" with their characters."""
+    if "&" not in text:
+        return text
+    return REFERENCE.sub(lambda match: html.unescape(match.group(0)), text)
 
 
 def collapse_spaces(text: str) -> str:

@@ -98,6 +98,10 @@ def test_bench_latency_runs(options: Options, results: dict) -> None:
             per_size["60"]
         )
     assert set(found["in_process"]) == {"55", "60"}
+    assert {
+        "aggregates: computed (once per change)",
+        "aggregates: shared copy read by a worker",
+    } <= set(found["in_process"]["60"])
 
 
 def test_bench_memory_runs(options: Options, results: dict) -> None:

@@ -177,7 +177,9 @@ def test_glued_sentences_become_paragraphs() -> None:
 
 
 def test_section_only_and_empty_dump() -> None:
-    assert parse_dump("", "e.txt").items == []
+    empty = parse_dump(" \n\r\n", "e.txt")
+    assert (empty.section, empty.items) == (None, [])
+    assert empty.problems == [Problem("e.txt", None, "the dump is empty: no section, no item")]
     only = parse_dump("World\n\n", "w.txt")
     assert (only.section, only.items, only.problems) == ("World", [], [])
 
@@ -188,4 +190,79 @@ def test_title_lines_without_bodies() -> None:
         ("One", "", 2),
         ("Two", "", 3),
         ("Three", "", 4),
+    ]
+
+
+def test_dates_without_leading_zeros_start_items() -> None:
+    """A scraper that writes 5.1.2026: each such line is a title, not the previous body's end."""
+    text = "News\nFirst 10.01.2026\nOne.\nSecond 5.1.2026\nTwo.\nThird 9.12.2025\nThree.\nBad 31.2.2026\nLost."
+    result = parse_dump(text, "d.txt")
+    assert [(i.line, i.title, i.day, i.body) for i in result.items] == [
+        (2, "First", date(2026, 1, 10), "One."),
+        (4, "Second", date(2026, 1, 5), "Two."),
+        (6, "Third", date(2025, 12, 9), "Three."),
+    ]
+    assert result.problems == [
+        Problem(
+            "d.txt",
+            8,
+            "title date 31.2.2026 is not a real date (day is out of range for month); item skipped",
+        )
+    ]
+
+
+def test_html_character_references_are_decoded_once() -> None:
+    """Scrapers copy "&amp;", "&#171;" and "&nbsp;" from the page's HTML; they mean characters.
+    An ampersand not ending in ";" is text ("R&D", a URL's "&notify=1"), and a decoded
+    control or bidirectional character is removed like any other."""
+    text = (
+        "News\n"
+        "Tax &amp; customs &#171;reform&#187; 10.01.2026\n"
+        "R&D&nbsp;centre, &amp;amp; stays &amp;, &#x202E;gone.Source : "
+        "https://www.gov.kz/memleket/entities/mfa/press/news/details/7?lang=en&amp;x=1\n"
+        "Other 09.01.2026\n"
+        "See https://example.kz/?a=1&notify=2&para=3 now."
+    )
+    result = parse_dump(text, "d.txt")
+    first, second = result.items
+    assert first.title == "Tax & customs «reform»"
+    assert first.body == "R&D centre, &amp; stays &, gone."
+    assert first.link and first.link.url.endswith("/details/7?lang=en&x=1")
+    assert second.body == "See https://example.kz/?a=1&notify=2&para=3 now."
+    assert result.problems == [Problem("d.txt", 3, "removed 1 control or invisible character(s)")]
+
+
+def test_a_line_ending_in_a_date_of_another_form_is_body_text_and_reported() -> None:
+    """ "Принят 10.01.2026 г." may end a body as well as be a title written differently: the
+    format decides (body text), and the line is reported so nothing is glued silently."""
+    text = (
+        "News\nFirst 10.01.2026\nOne.\n"
+        "Second 10.01.2026 г.\nTwo (09.01.2026)\nThird 2026-01-08\nFourth 8/1/2026\n"
+        "The decree of 10.01.2026 was signed.\n" + "Long " * 70 + "09.01.2026 г."
+    )
+    result = parse_dump(text, "d.txt")
+    (item,) = result.items
+    assert item.body.split("\n")[1:5] == [
+        "Second 10.01.2026 г.",
+        "Two (09.01.2026)",
+        "Third 2026-01-08",
+        "Fourth 8/1/2026",
+    ]
+    assert [(p.line, p.message) for p in result.problems] == [
+        (
+            4,
+            "line ends with a date not written DD.MM.YYYY (10.01.2026); read as body text, not as a new item",
+        ),
+        (
+            5,
+            "line ends with a date not written DD.MM.YYYY (09.01.2026); read as body text, not as a new item",
+        ),
+        (
+            6,
+            "line ends with a date not written DD.MM.YYYY (2026-01-08); read as body text, not as a new item",
+        ),
+        (
+            7,
+            "line ends with a date not written DD.MM.YYYY (8/1/2026); read as body text, not as a new item",
+        ),
     ]

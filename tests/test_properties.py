@@ -18,7 +18,11 @@ LATIN = st.text(
 CYRILLIC = st.text(
     alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяӘәҚқҢңӨөҰұҮүІі", min_size=1, max_size=8
 )
-PUNCTUATED = st.builds(lambda w, p: w + p, LATIN | CYRILLIC, st.sampled_from([",", ";", " –", ""]))
+# Ampersands as scrapers leave them: references to decode, and text that only looks close.
+AMPERSANDS = st.sampled_from(["&amp;", "&#171;", "&#x41;", "&nbsp;x", "R&D", "&notify=1", "&amp"])
+PUNCTUATED = st.builds(
+    lambda w, p: w + p, LATIN | CYRILLIC | AMPERSANDS, st.sampled_from([",", ";", " –", ""])
+)
 WORDS = st.lists(PUNCTUATED, min_size=1, max_size=12).map(" ".join)
 SENTENCE = WORDS.map(lambda text: text.rstrip(" –,;") or "x")
 DAYS = st.dates(min_value=date(1991, 1, 1), max_value=date(2100, 12, 31))
