@@ -10,8 +10,6 @@ and they leak no file descriptor and no database connection.
 import itertools
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -27,14 +25,14 @@ from werkzeug import Request, Response
 
 from feeds.dumpwrite import DumpItem, write_dump
 from feeds.store import Store
-from tests.conftest import PROJECT, SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS
 from tests.reliability import (
     ReadStats,
     children,
+    feeds_serve,
     is_scheduler,
     open_fds,
     percentile,
-    raw_get,
     read_during,
     rss_kib,
     served_paths,
@@ -153,8 +151,7 @@ def test_soak(database_url: str, tmp_path: Path) -> None:
     api = portal()
     stop, cycles = threading.Event(), []
     dumps = scraper(tmp_path, stop, cycles)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
-    env.update(
+    env = dict(
         FEEDS_DATABASE_URL=database_url,
         FEEDS_DUMPS=json.dumps(dumps),
         FEEDS_INGEST_INTERVAL=str(INTERVAL),
@@ -163,69 +160,20 @@ def test_soak(database_url: str, tmp_path: Path) -> None:
         FEEDS_FETCH_TIMEOUT="5",
         FEEDS_LOG_LEVEL="WARNING",
     )
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with open(log, "w") as handle:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "feeds",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-            ],
-            cwd=PROJECT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:  # up, and the first ingest done
-            assert server.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            try:
-                if json.loads(raw_get(base, "/healthz", timeout=5).body).get("items"):
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.5)
-        paths = served_paths(base)
-        warm = read_during(base, paths, THREADS, lambda: time.sleep(WARM_UP))
-        before, runs_before = snapshot(server.pid, database_url), runs(database_url)
-        started = time.monotonic()
-        samples: list[dict[int, int]] = []  # workers' RSS every minute: flat, or a leak
-
-        def wait() -> None:
-            while (left := started + SECONDS - time.monotonic()) > 0:
-                time.sleep(min(60.0, left))
-                samples.append({pid: rss_kib(pid) for pid in web_workers(server.pid)})
-
-        stats = read_during(base, served_paths(base), THREADS, wait)
-        elapsed = time.monotonic() - started
-        after, runs_after = snapshot(server.pid, database_url), runs(database_url)
+        with feeds_serve(env, tmp_path / "serve.log") as (base, server):
+            soaked = soak(base, server.pid, database_url)
     finally:
         stop.set()
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
         api.stop()
-    report(stats, warm, elapsed, before, after, runs_before, runs_after, len(cycles), database_url)
-    for pid in sorted(before.workers):
-        series = " ".join(f"{sample.get(pid, 0) / 1024:.1f}" for sample in samples)
-        print(f"  worker {pid} RSS (MiB) each minute: {series}")
-    assert warm.errors == stats.errors == [] and warm.torn == stats.torn == []
+    report(soaked, len(cycles), database_url)
+    before, after = soaked.before, soaked.after
+    assert soaked.warm.errors == soaked.stats.errors == []
+    assert soaked.warm.torn == soaked.stats.torn == []
     assert set(after.workers) == set(before.workers)  # no worker died and was replaced
-    ingests = runs_after["ingest"].get("ok", 0) - runs_before["ingest"].get("ok", 0)
-    assert ingests >= elapsed / INTERVAL - 2 and not runs_after["ingest"].get("failed")
+    ingest_runs = soaked.runs_after["ingest"]
+    ingests = ingest_runs.get("ok", 0) - soaked.runs_before["ingest"].get("ok", 0)
+    assert ingests >= soaked.elapsed / INTERVAL - 2 and not ingest_runs.get("failed")
     for pid, (rss, fds) in after.workers.items():
         start_rss, start_fds = before.workers[pid]
         assert rss <= start_rss * 1.25 + 10_000, f"worker {pid} grew from {start_rss} to {rss} KiB"
@@ -234,17 +182,39 @@ def test_soak(database_url: str, tmp_path: Path) -> None:
     assert after.connections <= before.connections + 2
 
 
-def report(
-    stats: ReadStats,
-    warm: ReadStats,
-    elapsed: float,
-    before: Snapshot,
-    after: Snapshot,
-    runs_before: dict,
-    runs_after: dict,
-    cycles: int,
-    database_url: str,
-) -> None:
+@dataclass
+class Soaked:
+    warm: ReadStats
+    stats: ReadStats
+    elapsed: float
+    before: Snapshot
+    after: Snapshot
+    runs_before: dict[str, dict]
+    runs_after: dict[str, dict]
+    samples: list[dict[int, int]]  # workers' RSS every minute: flat, or a leak
+
+
+def soak(base: str, master: int, database_url: str) -> Soaked:
+    """Readers on every feed for a warm-up, then for SECONDS, measured."""
+    warm = read_during(base, served_paths(base), THREADS, lambda: time.sleep(WARM_UP))
+    before, runs_before = snapshot(master, database_url), runs(database_url)
+    started = time.monotonic()
+    samples: list[dict[int, int]] = []
+
+    def wait() -> None:
+        while (left := started + SECONDS - time.monotonic()) > 0:
+            time.sleep(min(60.0, left))
+            samples.append({pid: rss_kib(pid) for pid in web_workers(master)})
+
+    stats = read_during(base, served_paths(base), THREADS, wait)
+    elapsed = time.monotonic() - started
+    after, runs_after = snapshot(master, database_url), runs(database_url)
+    return Soaked(warm, stats, elapsed, before, after, runs_before, runs_after, samples)
+
+
+def report(soaked: Soaked, cycles: int, database_url: str) -> None:
+    stats, elapsed, before, after = soaked.stats, soaked.elapsed, soaked.before, soaked.after
+    runs_before, runs_after = soaked.runs_before, soaked.runs_after
     backend = make_url(database_url).get_backend_name()
     p50, p99 = (percentile(stats.latencies, share) * 1000 for share in (0.5, 0.99))
     slowest = max(stats.latencies, default=0) * 1000
@@ -275,6 +245,9 @@ def report(
         f"  SQLite file descriptors {before.database_fds} -> {after.database_fds}; "
         f"PostgreSQL sessions {before.connections} -> {after.connections}"
     )
+    for pid in sorted(before.workers):
+        series = " ".join(f"{sample.get(pid, 0) / 1024:.1f}" for sample in soaked.samples)
+        lines.append(f"  worker {pid} RSS (MiB) each minute: {series}")
     print("\n" + "\n".join(lines))
     for problem in (stats.errors + stats.torn)[:20]:
         print("  problem:", problem)

@@ -7,16 +7,12 @@ used to wait 30 s on every write ("database is locked") for the rest of its life
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 from feeds.dumpwrite import DumpItem, write_dump
-from tests.conftest import PROJECT
-from tests.reliability import raw_get, web_workers
-from tests.test_gunicorn import free_port
+from tests.reliability import feeds_serve, raw_get, web_workers
 
 ROUNDS = int(os.environ.get("SOAK_FORK_ROUNDS", "6"))
 LINK = "https://www.gov.kz/memleket/entities/mfa/press/news/details/{id}?lang=en"
@@ -39,28 +35,16 @@ def big_dump(path: Path, turn: int) -> None:
 def test_workers_forked_during_writes_can_write(tmp_path: Path) -> None:
     dump = tmp_path / "big.txt"
     big_dump(dump, 0)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
-    env.update(
+    env = dict(
         FEEDS_DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.sqlite3'}",
         FEEDS_DUMPS=json.dumps([str(dump)]),
         FEEDS_INGEST_INTERVAL="1",
         FEEDS_FOLLOW="false",
         FEEDS_LOG_LEVEL="WARNING",
     )
-    port = free_port()
     log = tmp_path / "serve.log"
-    with open(log, "w") as handle:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "feeds", "serve", "--port", str(port), "--workers", "2"],
-            cwd=PROJECT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        time.sleep(8)
-        forks = 0
+    forks = 0
+    with feeds_serve(env, log) as (base, server):
         for turn in range(1, ROUNDS + 1):  # long writes; workers forked again meanwhile
             big_dump(dump, turn)
             time.sleep(1.5)
@@ -74,9 +58,6 @@ def test_workers_forked_during_writes_can_write(tmp_path: Path) -> None:
             started = time.monotonic()
             status = raw_get(base, f"/all.atom?limit={limit}", timeout=60).status
             answers.append((status, round(time.monotonic() - started, 1)))
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
     locked = log.read_text().count("database is locked")
     print(
         f"\nfork: {forks} workers forked during writes; answers (status, s): {answers}; "

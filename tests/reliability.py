@@ -190,37 +190,72 @@ def percentile(values: list[float], share: float) -> float:
 def gunicorn_server(
     env: dict[str, str], log: Path, *, workers: int = 2, threads: int = 4
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`gunicorn wsgi:app` on a free loopback port with these FEEDS_* settings; its log in
-    a file (a pipe nobody reads could fill up and stall it)."""
-    from tests.conftest import PROJECT
+    """`gunicorn wsgi:app` on a free loopback port with these FEEDS_* settings, once it
+    answers."""
     from tests.test_gunicorn import free_port
 
     port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
     args = [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}"]
     args += ["-w", str(workers), "-k", "gthread", "--threads", str(threads)]
+    with _server(args, port, env, log, lambda answer: answer.status == 200, 30) as started:
+        yield started
+
+
+@contextmanager
+def feeds_serve(
+    env: dict[str, str], log: Path, *, workers: int = 2, seconds: float = 120
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`feeds serve` (gunicorn, and the scheduler process beside its workers) on a free
+    loopback port with these FEEDS_* settings, once its first ingest is done."""
+    from tests.test_gunicorn import free_port
+
+    port = free_port()
+    args = [sys.executable, "-m", "feeds", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--workers", str(workers)]
+
+    def ingested(answer: RawResponse) -> bool:
+        return bool(json.loads(answer.body).get("items"))
+
+    with _server(args, port, env, log, ingested, seconds) as started:
+        yield started
+
+
+@contextmanager
+def _server(
+    args: list[str],
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    ready: Callable[[RawResponse], bool],
+    seconds: float,
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A server process with only these FEEDS_* settings, its log in a file (a pipe nobody
+    reads could fill up and stall it), yielded once its /healthz answer is `ready`; stopped
+    (SIGTERM, then SIGKILL) afterwards."""
+    from tests.conftest import PROJECT
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
     with open(log, "w") as handle:
         process = subprocess.Popen(
             args, cwd=PROJECT, env={**clean, **env}, stdout=handle, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + seconds
         while True:
-            assert process.poll() is None, f"gunicorn exited: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, (
-                f"gunicorn did not answer: {log.read_text()[-2000:]}"
-            )
+            assert process.poll() is None, f"{args[2]} exited: {log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"{args[2]} not ready: {log.read_text()[-3000:]}"
             try:
-                if raw_get(base, "/healthz", timeout=2).status == 200:
+                if ready(raw_get(base, "/healthz", timeout=5)):
                     break
-            except OSError:
-                time.sleep(0.1)
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
         yield base, process
     finally:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -6,10 +6,7 @@ of the sha256 of the uncompressed body, "-gz" for the gzipped representation).""
 import itertools
 import json
 import os
-import subprocess
-import sys
 import threading
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,18 +21,17 @@ from feeds.ingest import Ingester
 from feeds.schema import follows
 from feeds.settings import Settings
 from feeds.store import Store
-from tests.conftest import PROJECT, SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS
 from tests.reliability import (
     children,
+    feeds_serve,
     gunicorn_server,
     is_scheduler,
     open_fds,
-    raw_get,
     read_in_threads,
     served_paths,
 )
 from tests.test_follow import AnyNews, news
-from tests.test_gunicorn import free_port
 
 SECONDS = float(os.environ.get("CONCURRENCY_SECONDS", "5"))
 
@@ -141,31 +137,10 @@ def test_the_process_that_forks_workers_holds_no_database_connection(tmp_path: P
     database = tmp_path / "feeds.sqlite3"
     dump = tmp_path / "news.txt"
     dump.write_bytes(SAMPLE_DUMPS[0].read_bytes())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
-    env.update(
+    env = dict(
         FEEDS_DATABASE_URL=f"sqlite:///{database}", FEEDS_DUMPS=str(dump), FEEDS_FOLLOW="false"
     )
-    port = free_port()
-    with open(tmp_path / "serve.log", "w") as log:
-        master = subprocess.Popen(
-            [sys.executable, "-m", "feeds", "serve", "--port", str(port), "--workers", "2"],
-            cwd=PROJECT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # up, and the scheduler's first ingest done
-            try:
-                if json.loads(raw_get(base, "/healthz", timeout=2).body).get("items"):
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.2)
-        else:
-            raise AssertionError((tmp_path / "serve.log").read_text()[-2000:])
+    with feeds_serve(env, tmp_path / "serve.log") as (_, master):
         assert [f for f in open_fds(master.pid) if f.startswith(str(database))] == []
         processes = children(master.pid)
         schedulers = [pid for pid in processes if is_scheduler(pid)]
@@ -173,7 +148,4 @@ def test_the_process_that_forks_workers_holds_no_database_connection(tmp_path: P
         assert [
             f for f in open_fds(schedulers[0]) if f.startswith(str(database))
         ]  # it has the store
-    finally:
-        master.terminate()
-        master.wait(timeout=30)
     assert not any(Path(f"/proc/{pid}").exists() for pid in processes)  # the scheduler stopped too
