@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 
 import click
@@ -16,6 +17,8 @@ from feeds.ingest import Ingester, SourceReport, parse_bytes
 from feeds.settings import Settings, load_settings
 from feeds.sources import expand, read_file
 from feeds.store import FeedCount, Store
+
+log = logging.getLogger(__name__)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -260,15 +263,42 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: 
 class SchedulerProcess:
     """`feeds schedule` as a child of gunicorn's master, not a thread in it. A fork copies
     the forking process's SQLite lock state and PostgreSQL sessions: a worker forked while
-    a scheduler thread was writing waited forever on a write lock that nobody held."""
+    a scheduler thread was writing waited forever on a write lock that nobody held.
 
-    def __init__(self) -> None:
+    A scheduler that dies (killed, out of memory) is started again after `restart_delay`
+    seconds, as gunicorn does for its workers; it takes over the leader lock, which died
+    with it. The watching thread only waits and spawns: it holds no lock a fork could copy."""
+
+    def __init__(self, restart_delay: float = 5.0) -> None:
         self.process: subprocess.Popen[bytes] | None = None
+        self.restart_delay = restart_delay
+        self.stopping = threading.Event()
+        self.owner = os.getpid()
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "feeds", "schedule"])
+        self.process = self._spawn()
+        threading.Thread(target=self._watch, name="feeds-scheduler-watch", daemon=True).start()
+
+    @staticmethod
+    def _spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "feeds", "schedule"])
+
+    def _watch(self) -> None:
+        while self.process is not None:
+            died = self.process
+            died.wait()  # gunicorn may reap it first (its status is then lost, read as 0)
+            if self.stopping.wait(self.restart_delay):
+                return
+            status = died.returncode
+            log.warning("scheduler process %d exited (%s); starting another", died.pid, status)
+            self.process = self._spawn()
 
     def stop(self) -> None:
+        # gunicorn's workers are forks of this process: a worker that exits unwinds the same
+        # `finally` as the master and must not stop the master's scheduler.
+        if os.getpid() != self.owner:
+            return
+        self.stopping.set()
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()  # `feeds schedule` stops its scheduler on SIGTERM

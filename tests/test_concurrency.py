@@ -6,6 +6,7 @@ of the sha256 of the uncompressed body, "-gz" for the gzipped representation).""
 import itertools
 import json
 import os
+import signal
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,13 +22,14 @@ from feeds.ingest import Ingester
 from feeds.schema import follows
 from feeds.settings import Settings
 from feeds.store import Store
-from tests.conftest import SAMPLE_DUMPS
+from tests.conftest import SAMPLE_DUMPS, wait_for
 from tests.reliability import (
     children,
     feeds_serve,
     gunicorn_server,
     is_scheduler,
     open_fds,
+    raw_get,
     read_in_threads,
     served_paths,
 )
@@ -149,3 +151,38 @@ def test_the_process_that_forks_workers_holds_no_database_connection(tmp_path: P
             f for f in open_fds(schedulers[0]) if f.startswith(str(database))
         ]  # it has the store
     assert not any(Path(f"/proc/{pid}").exists() for pid in processes)  # the scheduler stopped too
+
+
+def test_a_scheduler_process_that_dies_is_started_again(tmp_path: Path) -> None:
+    """`feeds serve` watches its scheduler as gunicorn watches its workers: SIGKILLed, it is
+    started again, takes over the leader lock that died with it and ingests."""
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "news.txt").write_bytes(SAMPLE_DUMPS[0].read_bytes())
+    env = dict(
+        FEEDS_DATABASE_URL=f"sqlite:///{tmp_path / 'feeds.sqlite3'}",
+        FEEDS_DUMPS=str(dumps / "*.txt"),
+        FEEDS_FOLLOW="false",
+        FEEDS_INGEST_INTERVAL="1",
+    )
+    log = tmp_path / "serve.log"
+    with feeds_serve(env, log) as (base, master):
+        (first,) = [pid for pid in children(master.pid) if is_scheduler(pid)]
+        os.kill(first, signal.SIGKILL)
+
+        def another() -> list[int]:
+            return [pid for pid in children(master.pid) if is_scheduler(pid) and pid != first]
+
+        assert wait_for(lambda: len(another()) == 1, 30), log.read_text()[-2000:]
+        (second,) = another()
+        (dumps / "world.txt").write_bytes(SAMPLE_DUMPS[1].read_bytes())
+
+        def items() -> int:
+            return json.loads(raw_get(base, "/healthz", timeout=5).body)["items"]
+
+        assert items() == 19
+        assert wait_for(lambda: items() == 37, 30), log.read_text()[-2000:]
+    assert not Path(f"/proc/{second}").exists()  # stopped with the master, not orphaned
+    text = log.read_text()
+    assert f"scheduler process {first} exited" in text
+    assert text.count("scheduler: this process leads") == 2
