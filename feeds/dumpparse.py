@@ -152,9 +152,10 @@ def parse_dump(text: str, source: str) -> ParseResult:
 
 
 def _report_title_like(number: int, line: str, result: ParseResult) -> None:
-    if len(line) > MAX_TITLE_LIKE_CHARS or line[-1] not in "0123456789)].гжy":
+    if len(line) > MAX_TITLE_LIKE_CHARS or not any(c.isdigit() for c in line[-6:]):
         return  # most lines: no regular expression needed
-    match = _OTHER_DATE_END.search(line)
+    # Only the end can hold the date: searching the whole line cost 10% of an ingest.
+    match = _OTHER_DATE_END.search(line, max(0, len(line) - 24))
     if match and not _HAS_CITATION.search(line):
         result.problems.append(
             Problem(
