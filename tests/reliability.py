@@ -356,6 +356,40 @@ def read_during(base: str, paths: list[str], threads: int, wait: Callable[[], ob
     return total
 
 
+def read_elsewhere(
+    base: str, paths: list[str], threads: int, wait: Callable[[], object]
+) -> ReadStats:
+    """`read_during` in a process of its own: the readers' clocks then do not count the time
+    other threads of this process (a fake gov.kz writing megabytes) hold the interpreter."""
+    from tests.conftest import PROJECT
+
+    code = "import sys; from tests.reliability import _read_until_stdin_closes as r; r()"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=PROJECT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdin is not None
+    reader.stdin.write(json.dumps({"base": base, "paths": paths, "threads": threads}) + "\n")
+    reader.stdin.flush()
+    try:
+        wait()
+    finally:
+        reader.stdin.close()  # the readers stop
+    assert reader.stdout is not None
+    out = reader.stdout.read()
+    assert reader.wait(timeout=120) == 0, out[-2000:]
+    return ReadStats(**json.loads(out.strip().splitlines()[-1]))
+
+
+def _read_until_stdin_closes() -> None:
+    job = json.loads(sys.stdin.readline())
+    stats = read_during(job["base"], job["paths"], job["threads"], sys.stdin.read)
+    print(json.dumps(stats.__dict__))
+
+
 def served_paths(base: str) -> list[str]:
     """Every feed of the OPML in every format, a short page and its next page, the HTML pages."""
     opml = ElementTree.fromstring(raw_get(base, "/feeds.opml").body)
