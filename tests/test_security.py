@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import html5lib
@@ -535,6 +536,24 @@ def test_a_page_reads_the_same_whatever_the_store_holds(work_by_size: dict, path
     assert large <= small * 1.5 + 5, (path, small, large)  # ten times the items, same work
 
 
+def recorded_statements(engine: Any) -> list[tuple[str, Any]]:
+    """Every (statement, parameters) the engine runs from now on."""
+    seen: list[tuple[str, Any]] = []
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda c, cur, statement, params, ctx, many: seen.append((statement, params)),
+    )
+    return seen
+
+
+def is_page_query(statement: str) -> bool:
+    """A feed page's rows query (not the EXPLAIN this test runs of it)."""
+    return (
+        " LIMIT " in statement and "FROM items" in statement and not statement.startswith("EXPLAIN")
+    )
+
+
 def test_feed_queries_use_indexes(tmp_path: Path) -> None:
     """EXPLAIN QUERY PLAN of every feed query: an index for each table, never a full scan or
     a sort of the whole table; and ?limit never asks for more than 501 rows."""
@@ -544,13 +563,8 @@ def test_feed_queries_use_indexes(tmp_path: Path) -> None:
     store = Store(url)
     Ingester(store, _settings(url)).run([str(dump)])
     app = create_app(_settings(url))
-    seen: list[tuple[str, tuple]] = []
     engine = app.extensions["feeds"].store.engine
-    event.listen(
-        engine,
-        "before_cursor_execute",
-        lambda c, cur, statement, params, ctx, many: seen.append((statement, params)),
-    )
+    seen = recorded_statements(engine)
     client = app.test_client()
     plans = {}
     for path in [*SHAPES, "/topics/news.atom?limit=3", "/agencies/mfa-e3.atom?limit=3"]:
@@ -567,11 +581,7 @@ def test_feed_queries_use_indexes(tmp_path: Path) -> None:
         else:
             assert client.get(path.replace(".atom", ".json")).status_code == 200
         for statement, params in list(seen):
-            if (
-                " LIMIT " in statement
-                and "FROM items" in statement
-                and not statement.startswith("EXPLAIN")
-            ):
+            if is_page_query(statement):
                 with engine.connect() as connection:
                     plan = [
                         row[3]
@@ -602,13 +612,8 @@ def test_feed_queries_on_postgresql_read_a_page_not_the_table(
     with store.engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     app = create_app(_settings(postgres_url))
-    seen: list[tuple[str, dict]] = []
     engine = app.extensions["feeds"].store.engine
-    event.listen(
-        engine,
-        "before_cursor_execute",
-        lambda c, cur, statement, params, ctx, many: seen.append((statement, params)),
-    )
+    seen = recorded_statements(engine)
     client = app.test_client()
     read = {}
     for path in SHAPES:
@@ -619,11 +624,7 @@ def test_feed_queries_on_postgresql_read_a_page_not_the_table(
         seen.clear()
         assert client.get(path).status_code == 200
         for statement, params in list(seen):
-            if (
-                " LIMIT " in statement
-                and "FROM items" in statement
-                and not statement.startswith("EXPLAIN")
-            ):
+            if is_page_query(statement):
                 with engine.connect() as connection:
                     plan = connection.exec_driver_sql(
                         "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params
