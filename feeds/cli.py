@@ -13,6 +13,7 @@ import click
 from tqdm import tqdm
 
 from feeds.errors import FeedsError
+from feeds.follow import Follower, FollowReport
 from feeds.ingest import Ingester, SourceReport, parse_bytes
 from feeds.settings import Settings, load_settings
 from feeds.sources import expand, read_file
@@ -198,19 +199,34 @@ def _count_line(row: FeedCount) -> str:
 @click.pass_context
 def follow(ctx: click.Context, limit: int) -> None:
     """Follow due gov.kz links now (full text, exact time, image)."""
-    from feeds.follow import Follower
-
     settings = _settings(ctx)
     store = _store(ctx)
     report = Follower(store, settings, Ingester(store, settings).rules).run(limit=limit)
-    click.echo(
-        f"{report.attempted} followed: {report.changed} changed, {report.unchanged} unchanged, "
-        f"{report.failed} failed"
-    )
-    for error in report.errors:
-        click.echo(f"  {error}")
+    for line in follow_summary(report):
+        click.echo(line)
+
+
+def follow_summary(report: FollowReport, slowest: int = 5) -> list[str]:
+    """What an operator needs to see of a run: counts per outcome, failures by reason, the
+    slowest items and every failing one with its URL and reason, and a pause of the host."""
+    lines = [
+        f"{report.attempted} followed in {report.seconds:.1f} s: {report.changed} changed, "
+        f"{report.unchanged} unchanged, {report.failed} failed ({report.gone} gone)"
+    ]
+    if reasons := report.reasons():
+        lines.append("failures: " + ", ".join(f"{n} {why}" for why, n in reasons.most_common()))
+    if report.attempts:
+        lines.append("slowest:")
+        for attempt in report.slowest(slowest):
+            outcome = attempt.reason or attempt.outcome
+            lines.append(f"  {attempt.seconds:6.2f} s  {attempt.url}  {outcome}")
+    if report.errors:
+        lines.append("failing:")
+        lines += [f"  {error}" for error in report.errors]
     if report.host_paused_until:
-        click.echo(f"gov.kz paused until {report.host_paused_until.isoformat()}")
+        why = f": {report.pause_reason}" if report.pause_reason else ""
+        lines.append(f"gov.kz paused until {report.host_paused_until.isoformat()}{why}")
+    return lines
 
 
 @main.command()

@@ -19,6 +19,20 @@ class SourceError(FeedsError):
     """A dump source (path, glob or URL) could not be read at all."""
 
 
+class FetchError(FeedsError):
+    """One HTTP request got no whole answer: that request's trouble (a timeout, a reset, a
+    body over its limit). The message is a short reason without the URL."""
+
+
+class AnswerTooLarge(FetchError):
+    """The answer's body is larger than what we read."""
+
+
+class HostUnreachable(FetchError):
+    """The host could not be reached at all: connection refused, DNS, network, connect
+    timeout. Nothing about the URL asked; asking another URL now would fail the same way."""
+
+
 class StoreError(FeedsError):
     """The store could not be opened or migrated."""
 

@@ -2,23 +2,27 @@
 
 Each due item's news id is asked of the portal's JSON API at GOVKZ_BASE_URL, and nowhere
 else: the URL is built from a numeric id, redirects are followed only within that origin.
-At most FOLLOW_RATE requests a second; Retry-After is honoured by pausing the whole host;
-every failure is stored on the item with its next try, and the run goes on.
+
+A failure is charged to what failed. A timeout, a reset, a 5xx or a bad answer backs off
+that item (its attempts and next try, stored) and the run goes on with the next one. The
+whole host is paused only when the whole host is failing: no connection can be made (refused,
+DNS, connect timeout), or STREAK different items in a row failed with timeouts, resets or
+5xx; or when it asks for it (429/503 with Retry-After). Every request, retries and redirects
+included, waits for the rate limit.
 """
 
 import logging
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
 from feeds.classify import TopicRules
 from feeds.enrich import GONE_RETRY, BadAnswer, api_url, backoff, parse_answer, retry_after
-from feeds.errors import SourceError
-from feeds.http import describe_error, make_follow_session, read_capped
+from feeds.errors import AnswerTooLarge, FetchError, HostUnreachable
+from feeds.http import Answer, ApiClient
 from feeds.settings import Settings
 from feeds.store import DueFollow, Store, Touched
 
@@ -27,6 +31,22 @@ HOST_PAUSE = "follow_host_paused_until"
 LAST_FOLLOW = "last_follow"
 MAX_REDIRECTS = 3
 GONE_STATUSES = {400, 403, 404, 410}
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+RETRIED_STATUSES = {500, 502, 504}  # asked again at once (after the rate limit), twice
+SERVER_RETRIES = 2
+RETRY_PAUSE = 0.5  # seconds before the first quick retry of a 5xx, doubled for the next
+STREAK = 3  # different items failing in a row (timeouts, resets, 5xx): the host is failing
+BATCH = 100  # due items read at a time; a run reads again until its limit or budget
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One item asked in a run: how long it took and how it ended."""
+
+    url: str
+    seconds: float
+    outcome: str  # changed, unchanged, failed or gone
+    reason: str = ""
 
 
 @dataclass
@@ -34,10 +54,31 @@ class FollowReport:
     attempted: int = 0
     changed: int = 0
     unchanged: int = 0
-    failed: int = 0
+    failed: int = 0  # every failure, the gone ones included
+    gone: int = 0
     host_paused_until: datetime | None = None
+    pause_reason: str = ""
+    seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
     touched: Touched = field(default_factory=Touched)
+
+    def add(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        self.attempted += 1
+        if attempt.outcome in ("changed", "unchanged"):
+            setattr(self, attempt.outcome, getattr(self, attempt.outcome) + 1)
+            return
+        self.failed += 1
+        self.gone += attempt.outcome == "gone"
+        self.errors.append(f"{attempt.url}: {attempt.reason}")
+
+    def reasons(self) -> Counter[str]:
+        """Failures by reason ("timed out", "HTTP 500", ...), most frequent first."""
+        return Counter(a.reason for a in self.attempts if a.reason)
+
+    def slowest(self, count: int = 5) -> list[Attempt]:
+        return sorted(self.attempts, key=lambda a: a.seconds, reverse=True)[:count]
 
 
 class HostUnavailable(Exception):
@@ -49,10 +90,16 @@ class HostUnavailable(Exception):
 
 
 class ItemFailed(Exception):
-    def __init__(self, message: str, status: str, next_try: datetime | None) -> None:
+    """This item's request failed; `transient` when it says something about the host's
+    health (a timeout, a reset, a 5xx) rather than about the item (404, bad JSON)."""
+
+    def __init__(
+        self, message: str, status: str, next_try: datetime | None, *, transient: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.next_try = next_try
+        self.transient = transient
 
 
 class Follower:
@@ -62,108 +109,148 @@ class Follower:
         settings: Settings,
         rules: TopicRules,
         *,
-        session: requests.Session | None = None,
+        client: ApiClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
         self.settings = settings
         self.rules = rules
-        self.session = session or make_follow_session()
+        self.client = client or ApiClient(settings.fetch_timeout, settings.follow_max_bytes)
         self.origin = _origin(settings.govkz_base_url)
         self.clock, self.sleep = clock, sleep
-        self._last_request: float | None = None
+        self._next_request = 0.0  # clock() before which no request may be sent
+        self._failing: set[int] = set()  # items failing in a row, transiently, across runs
 
     def run(self, limit: int = 100, budget: float | None = None) -> FollowReport:
-        """Follow up to `limit` due items, for at most `budget` seconds."""
+        """Follow up to `limit` due items, for at most `budget` seconds (all of it, while
+        items are due and the host is not paused)."""
         report = FollowReport()
-        now = datetime.now(UTC)
         paused = self.store.get_state(HOST_PAUSE)
-        if paused and datetime.fromisoformat(paused) > now:
+        if paused and datetime.fromisoformat(paused) > datetime.now(UTC):
             report.host_paused_until = datetime.fromisoformat(paused)
             return report
         started = self.clock()
-        for due in self.store.due_follows(now, limit):
+        for due in self._due(limit):
             if budget is not None and self.clock() - started > budget:
                 break
             try:
                 self._follow(due, report)
             except HostUnavailable as exc:
-                until = datetime.now(UTC) + exc.wait
-                self.store.put_state(HOST_PAUSE, until.isoformat())
-                report.host_paused_until = until
-                log.warning("follow: %s; pausing gov.kz requests until %s", exc, until.isoformat())
+                self._pause(exc, report)
                 break
+        report.seconds = self.clock() - started
         self.store.put_state(LAST_FOLLOW, datetime.now(UTC).isoformat())
         return report
 
+    def _due(self, limit: int) -> Iterator[DueFollow]:
+        """Due items, read again batch after batch so that a run goes on for its whole
+        budget; an item at most once a run."""
+        seen: set[int] = set()
+        while len(seen) < limit:
+            batch = self.store.due_follows(datetime.now(UTC), min(BATCH, limit - len(seen)))
+            fresh = [due for due in batch if due.item_id not in seen]
+            if not fresh:
+                return
+            for due in fresh:
+                seen.add(due.item_id)
+                yield due
+
+    def _pause(self, exc: HostUnavailable, report: FollowReport) -> None:
+        until = datetime.now(UTC) + exc.wait
+        self.store.put_state(HOST_PAUSE, until.isoformat())
+        report.host_paused_until, report.pause_reason = until, str(exc)
+        self._failing.clear()
+        log.warning("follow: %s; pausing gov.kz requests until %s", exc, until.isoformat())
+
     def _follow(self, due: DueFollow, report: FollowReport) -> None:
-        report.attempted += 1
         url = api_url(self.settings.govkz_base_url, due.govkz_id)
+        started = self.clock()
         try:
-            enrichment = parse_answer(self._get(url, due.lang, due.attempts), due.govkz_id)
+            enrichment = parse_answer(self._get(url, due), due.govkz_id)
         except ItemFailed as exc:
-            report.failed += 1
-            report.errors.append(f"{url}: {exc}")
-            self.store.save_follow_failure(due.item_id, exc.status, f"{url}: {exc}", exc.next_try)
-            log.warning("follow %s: %s (next try %s)", url, exc, exc.next_try)
+            self._charge(due, url, exc, report, self.clock() - started)
             return
         except BadAnswer as exc:
-            report.failed += 1
-            report.errors.append(f"{url}: {exc}")
-            next_try = datetime.now(UTC) + backoff(due.attempts + 1)
-            self.store.save_follow_failure(due.item_id, "failed", f"{url}: {exc}", next_try)
-            log.warning("follow %s: %s (next try %s)", url, exc, next_try)
+            failure = ItemFailed(str(exc), "failed", _later(backoff(due.attempts + 1)))
+            self._charge(due, url, failure, report, self.clock() - started)
             return
+        except HostUnavailable as exc:
+            report.attempts.append(Attempt(url, self.clock() - started, "paused", str(exc)))
+            report.attempted += 1
+            raise
+        self._failing.clear()
         touched = self.store.save_enrichment(
             due.item_id, enrichment, datetime.now(UTC), self.rules.topics_of
         )
         report.touched.add(touched)
-        report.changed += bool(touched)
-        report.unchanged += not touched
+        outcome = "changed" if touched else "unchanged"
+        report.add(Attempt(url, self.clock() - started, outcome))
+
+    def _charge(
+        self, due: DueFollow, url: str, exc: ItemFailed, report: FollowReport, seconds: float
+    ) -> None:
+        """Store the failure on the item; raise HostUnavailable when it makes STREAK
+        different items failing in a row for reasons that are the host's."""
+        self.store.save_follow_failure(due.item_id, exc.status, f"{url}: {exc}", exc.next_try)
+        report.add(Attempt(url, seconds, "gone" if exc.status == "gone" else "failed", str(exc)))
+        log.warning("follow %s: %s (next try %s)", url, exc, exc.next_try)
+        if not exc.transient:
+            self._failing.clear()  # the host answered: it is the item that is wrong
+            return
+        self._failing.add(due.item_id)
+        if len(self._failing) >= STREAK:
+            raise HostUnavailable(
+                f"{len(self._failing)} different items failed in a row (last: {url}: {exc})",
+                backoff(1),
+            )
+
+    def _get(self, url: str, due: DueFollow) -> bytes:
+        """The body of a 200 answer, following same-origin redirects and retrying 500, 502
+        and 504 twice; raises ItemFailed or HostUnavailable otherwise."""
+        redirects = retries = 0
+        while True:
+            answer = self._request(url, due)
+            if answer.status in REDIRECT_STATUSES:
+                redirects += 1
+                if redirects > MAX_REDIRECTS:
+                    raise ItemFailed("too many redirects", "failed", _later(GONE_RETRY))
+                url = self._redirect_target(url, answer)
+            elif answer.status in RETRIED_STATUSES and retries < SERVER_RETRIES:
+                self._hold_off(RETRY_PAUSE * 2**retries)
+                retries += 1
+            else:
+                return self._body(url, answer, due.attempts)
+
+    def _request(self, url: str, due: DueFollow) -> Answer:
+        self._pace()
+        headers = {"Accept": "application/json", "Accept-Language": due.lang}
+        try:
+            return self.client.get(url, headers)
+        except HostUnreachable as exc:
+            raise HostUnavailable(f"{url}: {exc}", backoff(1)) from None
+        except AnswerTooLarge as exc:
+            raise ItemFailed(str(exc), "failed", _later(GONE_RETRY)) from None
+        except FetchError as exc:
+            next_try = _later(backoff(due.attempts + 1))
+            raise ItemFailed(str(exc), "failed", next_try, transient=True) from None
+        finally:
+            # Counted from the end of an answer, so that the host sees the gap too, even
+            # when a connection took a while to open or the answer to come.
+            self._hold_off(1 / self.settings.follow_rate)
 
     def _pace(self) -> None:
-        # One host, one process: a sleep between requests is the whole rate limiter.
-        if self._last_request is not None:
-            wait = self._last_request + 1 / self.settings.follow_rate - self.clock()
-            if wait > 0:
-                self.sleep(wait)
-        self._last_request = self.clock()
+        # One host, one process: a sleep until the next allowed moment is the whole rate
+        # limiter (a token-bucket library would add a dependency and nothing else).
+        wait = self._next_request - self.clock()
+        if wait > 0:
+            self.sleep(wait)
 
-    def _get(self, url: str, lang: str, attempts: int) -> bytes:
-        """The body of a 200 answer, following same-origin redirects; raises otherwise."""
-        for _ in range(MAX_REDIRECTS + 1):
-            response = self._request(url, lang)
-            with response:
-                if response.is_redirect:
-                    url = self._redirect_target(url, response)
-                    continue
-                return self._body(url, response, attempts)
-        raise ItemFailed("too many redirects", "failed", datetime.now(UTC) + GONE_RETRY)
+    def _hold_off(self, seconds: float) -> None:
+        self._next_request = max(self._next_request, self.clock() + seconds)
 
-    def _request(self, url: str, lang: str) -> requests.Response:
-        self._pace()
-        headers = {"Accept": "application/json", "Accept-Language": lang}
-        timeout = self.settings.fetch_timeout
-        try:
-            return self.session.get(
-                url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
-            )
-        except requests.ConnectionError as exc:
-            if isinstance(
-                exc, requests.exceptions.ReadTimeout | requests.exceptions.ConnectTimeout
-            ):
-                raise HostUnavailable(f"{url}: timed out", backoff(1)) from None
-            raise HostUnavailable(f"{url}: {describe_error(exc)}", backoff(1)) from None
-        except requests.Timeout:
-            raise HostUnavailable(f"{url}: timed out", backoff(1)) from None
-        except requests.RequestException as exc:
-            raise ItemFailed(
-                f"request failed: {describe_error(exc)}", "failed", _later(backoff(1))
-            ) from None
-
-    def _redirect_target(self, url: str, response: requests.Response) -> str:
-        target = urljoin(url, response.headers.get("Location", ""))
+    def _redirect_target(self, url: str, answer: Answer) -> str:
+        target = urljoin(url, answer.headers.get("Location", ""))
         if _origin(target) != self.origin:
             host = urlsplit(target).hostname or "?"
             raise ItemFailed(
@@ -171,33 +258,21 @@ class Follower:
             )
         return target
 
-    def _body(self, url: str, response: requests.Response, attempts: int) -> bytes:
-        status = response.status_code
+    def _body(self, url: str, answer: Answer, attempts: int) -> bytes:
+        status = answer.status
         if status == 200:
-            try:
-                # FETCH_TIMEOUT bounds the whole answer, not each read of it.
-                return read_capped(
-                    response, self.settings.follow_max_bytes, url, self.settings.fetch_timeout
-                )
-            except SourceError as exc:
-                raise ItemFailed(
-                    str(exc).removeprefix(f"{url}: "), "failed", _later(GONE_RETRY)
-                ) from None
-            except requests.RequestException as exc:
-                raise ItemFailed(
-                    f"reading failed: {describe_error(exc)}",
-                    "failed",
-                    _later(backoff(attempts + 1)),
-                ) from None
+            return answer.body
         if status in (429, 503):
-            wait = retry_after(response.headers.get("Retry-After"), datetime.now(UTC)) or backoff(1)
+            wait = retry_after(answer.headers.get("Retry-After"), datetime.now(UTC)) or backoff(1)
             raise HostUnavailable(
                 f"{url}: HTTP {status}, asked to wait {int(wait.total_seconds())} s", wait
             )
         if status in GONE_STATUSES:
             next_try = None if status == 410 else _later(GONE_RETRY)
             raise ItemFailed(f"HTTP {status}", "gone", next_try)
-        raise ItemFailed(f"HTTP {status}", "failed", _later(backoff(attempts + 1)))
+        transient = status >= 500
+        next_try = _later(backoff(attempts + 1))
+        raise ItemFailed(f"HTTP {status}", "failed", next_try, transient=transient)
 
 
 def _later(wait: timedelta) -> datetime:

@@ -5,8 +5,8 @@ an honest User-Agent and a cap on the size of what is read.
 """
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import requests
 import urllib3
@@ -14,12 +14,14 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from feeds import __version__
-from feeds.errors import SourceError
+from feeds.errors import AnswerTooLarge, FetchError, HostUnreachable, SourceError
 
 USER_AGENT = f"feeds/{__version__} (+https://github.com/feeds-kz/feeds; gov.kz news feeds)"
 CHUNK = 64 * 1024
 _CONNECT_REASONS = {
     "Connection refused": "connection refused",
+    "Connection reset": "connection reset",
+    "Remote end closed connection": "connection closed without an answer",
     "Name or service not known": "host not found",
     "Temporary failure in name resolution": "host not found",
     "Network is unreachable": "network unreachable",
@@ -40,23 +42,11 @@ def make_session(retries: int = 2) -> requests.Session:
     return _session(retry)
 
 
-def make_follow_session() -> requests.Session:
-    """For the gov.kz API: two quick retries on 500/502/504 only. No connect or read
-    retries (an unreachable or slow host pauses following instead of being asked twice) and
-    none on 429 or 503, whose Retry-After the follower honours without blocking in a sleep."""
-    retry = Retry(
-        total=2,
-        connect=0,
-        read=0,
-        status=2,
-        redirect=0,
-        backoff_factor=0.5,
-        status_forcelist=(500, 502, 504),
-        allowed_methods=("GET",),
-        respect_retry_after_header=False,
-        raise_on_status=False,
-    )
-    return _session(retry)
+def make_api_session() -> requests.Session:
+    """For the gov.kz API: no retries and no redirects here. The follower retries 5xx and
+    follows redirects in its own loop, so every request, retries included, waits for its
+    rate limit (urllib3 sends its retries at once), and decides whom a failure is charged to."""
+    return _session(Retry(total=0, read=False, redirect=0, raise_on_status=False))
 
 
 def make_post_session() -> requests.Session:
@@ -117,12 +107,75 @@ def _arriving(response: requests.Response) -> Iterator[bytes]:
     try:
         while chunk := response.raw.read1(CHUNK, decode_content=True):
             yield chunk
-    except urllib3.exceptions.ReadTimeoutError as exc:
-        raise requests.ConnectionError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError as exc:  # a body that stopped coming
+        raise requests.ReadTimeout(exc) from None
     except urllib3.exceptions.DecodeError as exc:
         raise requests.exceptions.ContentDecodingError(exc) from None
     except urllib3.exceptions.HTTPError as exc:  # the connection broke mid-body
         raise requests.exceptions.ChunkedEncodingError(exc) from None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer, read whole: the body only of a 200 (capped), headers as sent."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+class ApiClient:
+    """One GET to a JSON API, and our errors for what went wrong: `HostUnreachable` when no
+    connection could be made, `AnswerTooLarge` past `max_bytes`, `FetchError` for the rest
+    (a timeout before or while the answer came, a reset). `timeout` bounds the connection,
+    the wait for the headers and, separately, the reading of the whole body."""
+
+    def __init__(
+        self, timeout: float, max_bytes: int, session: requests.Session | None = None
+    ) -> None:
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.session = session or make_api_session()
+
+    def get(self, url: str, headers: Mapping[str, str]) -> Answer:
+        try:
+            response = self.session.get(
+                url, headers=dict(headers), timeout=self.timeout, stream=True, allow_redirects=False
+            )
+        except requests.RequestException as exc:
+            raise _request_error(exc) from None
+        with response:
+            if response.status_code != 200:
+                return Answer(response.status_code, response.headers)
+            try:
+                body = read_capped(response, self.max_bytes, url, self.timeout)
+            except SourceError as exc:
+                raise AnswerTooLarge(str(exc).removeprefix(f"{url}: ")) from None
+            except requests.RequestException as exc:
+                raise FetchError(f"reading failed: {_reason(exc)}") from None
+            return Answer(200, response.headers, body)
+
+
+def _request_error(exc: requests.RequestException) -> FetchError:
+    """A connection never made is the host's trouble; a timeout or a reset once connected
+    is this request's (one stalled article must not look like a host that is down)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return HostUnreachable("cannot connect: timed out")
+    if isinstance(exc, requests.ConnectionError) and _never_connected(exc):
+        return HostUnreachable(_reason(exc))
+    if isinstance(exc, requests.Timeout):
+        return FetchError("timed out")
+    if isinstance(exc, requests.ConnectionError):
+        return FetchError(_connection_reason(exc) or "connection broken")
+    return FetchError(f"request failed: {_reason(exc)}")
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    # requests wraps urllib3's MaxRetryError, whose reason says whether a connection was
+    # ever made (NewConnectionError: refused, DNS, unreachable network).
+    cause = exc.args[0] if exc.args else None
+    reason = getattr(cause, "reason", cause)
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def fetch_dump(
@@ -163,9 +216,11 @@ def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out"
     if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
-        for marker, reason in _CONNECT_REASONS.items():
-            if marker in text:
-                return f"cannot connect: {reason}"
-        return "cannot connect"
+        reason = _connection_reason(exc)
+        return f"cannot connect: {reason}" if reason else "cannot connect"
     return str(exc) or exc.__class__.__name__
+
+
+def _connection_reason(exc: requests.ConnectionError) -> str | None:
+    text = str(exc)
+    return next((reason for marker, reason in _CONNECT_REASONS.items() if marker in text), None)

@@ -9,6 +9,7 @@ runs recorded by the scheduler, wherever it runs) is read from the store at scra
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -37,12 +38,19 @@ class StoreCollector(Collector):
             "Version of the stored content (moves with every change).",
             value=self.store.content_version(),
         )
+        stats = self.store.follow_stats().as_dict(datetime.now(UTC))
+        waited = stats.pop("oldest_pending_seconds")
         follows = GaugeMetricFamily(
             "feeds_follow_items", "Items by follow state.", labels=["state"]
         )
-        for state, count in self.store.follow_counts().items():
-            follows.add_metric([state], count)
+        for state, count in stats.items():
+            follows.add_metric([state], count or 0)
         yield follows
+        yield GaugeMetricFamily(
+            "feeds_follow_oldest_pending_seconds",
+            "How long the longest-waiting item never answered by gov.kz has been due (0: none).",
+            value=waited or 0.0,
+        )
         for run in RUNS:
             yield from self._runs(run)
 

@@ -106,6 +106,30 @@ class DueFollow:
 
 
 @dataclass(frozen=True)
+class FollowStats:
+    """Items by follow state, for operators: `failing` ones failed and will be tried again;
+    `oldest_pending` is since when the longest-waiting never-answered item has been due."""
+
+    pending: int
+    ok: int
+    failing: int
+    gone: int
+    oldest_pending: datetime | None
+
+    def as_dict(self, now: datetime) -> dict[str, int | float | None]:
+        waited = None
+        if self.oldest_pending is not None:  # a due time ahead (an item put off) is 0 waited
+            waited = max(round((now - self.oldest_pending).total_seconds(), 1), 0.0)
+        return {
+            "pending": self.pending,
+            "ok": self.ok,
+            "failing": self.failing,
+            "gone": self.gone,
+            "oldest_pending_seconds": waited,
+        }
+
+
+@dataclass(frozen=True)
 class FeedCount:
     name: str
     items: int
@@ -650,16 +674,25 @@ class Store:
     # -- following ---------------------------------------------------------------------------
 
     def due_follows(self, now: datetime, limit: int) -> list[DueFollow]:
-        """Items whose gov.kz link should be followed now, longest waiting first."""
-        query = (
+        """Items whose gov.kz link should be followed now: those never failed first, longest
+        waiting first; then those that failed before, fewest failures first. A few items
+        that keep failing never hold the head of the queue."""
+        due = (
             select(follows.c.item_id, items.c.govkz_id, items.c.link_lang, follows.c.attempts)
             .join(items, items.c.id == follows.c.item_id)
             .where(follows.c.next_try <= now)
-            .order_by(follows.c.next_try, follows.c.item_id)
-            .limit(limit)
+        )
+        # Two queries on the next_try index rather than one ORDER BY attempts: the first
+        # skips only the failing items that are due, the second reads only those.
+        fresh = due.where(follows.c.attempts == 0).order_by(follows.c.next_try, follows.c.item_id)
+        failing = due.where(follows.c.attempts > 0).order_by(
+            follows.c.attempts, follows.c.next_try, follows.c.item_id
         )
         with self.engine.connect() as connection:
-            return [DueFollow(*row) for row in connection.execute(query)]
+            rows = list(connection.execute(fresh.limit(limit)))
+            if len(rows) < limit:
+                rows += connection.execute(failing.limit(limit - len(rows)))
+        return [DueFollow(*row) for row in rows]
 
     def save_enrichment(
         self, item_id: int, enrichment: Enrichment, now: datetime, topics_of: TopicsOf
@@ -749,11 +782,20 @@ class Store:
                 )
             )
 
-    def follow_counts(self) -> dict[str, int]:
-        query = select(follows.c.status, func.count()).group_by(follows.c.status)
+    def follow_stats(self) -> FollowStats:
+        counts = select(follows.c.status, func.count()).group_by(follows.c.status)
+        oldest = (
+            select(follows.c.next_try)
+            .where(follows.c.status == "pending", follows.c.next_try.is_not(None))
+            .order_by(follows.c.next_try)
+            .limit(1)
+        )
         with self.engine.connect() as connection:
-            counts = dict(connection.execute(query).all())
-        return {status: counts.get(status, 0) for status in ("pending", "ok", "failed", "gone")}
+            by_status = dict(connection.execute(counts).all())
+            since = connection.scalar(oldest)
+        return FollowStats(
+            *(by_status.get(status, 0) for status in ("pending", "ok", "failed", "gone")), since
+        )
 
     def follow_state(self, item_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as connection:

@@ -227,7 +227,7 @@ def _routes(app: Flask) -> None:
                 "last_ingest": last.isoformat() if last else None,
                 "last_good_ingest": store.get_state("last_good_ingest"),
                 "last_follow": store.get_state("last_follow"),
-                "follow": store.follow_counts(),
+                "follow": store.follow_stats().as_dict(datetime.now(UTC)),
             }
         except (SQLAlchemyError, StoreError) as exc:
             return {"status": "error", "error": f"store unavailable: {exc.__class__.__name__}"}, 503

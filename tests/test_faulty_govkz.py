@@ -49,7 +49,7 @@ FAULTS = (
     "ok", "500", "502", "429", "503", "slow-headers", "invalid-json", "huge", "huge-declared",
     "off-host", "drip", "404", "slow-ok", "wrong-types", "redirect-loop",
 )  # fmt: skip
-ONCE = {"429", "503", "slow-headers"}  # the host's trouble: it answers well once asked again
+ONCE = {"429", "503", "slow-headers"}  # the portal's passing trouble: well answered the next time
 LINK = "https://www.gov.kz/memleket/entities/mfa/press/news/details/{id}?lang=en"
 
 
@@ -286,19 +286,20 @@ EXPECTED = {  # fault -> (status, attempts, in last_error, wait until the next t
     "slow-ok": ("ok", 0, None, None),
     "429": ("ok", 0, None, None),
     "503": ("ok", 0, None, None),
-    "slow-headers": ("ok", 0, None, None),
     "500": ("failed", 1, "HTTP 500", RETRY_FIRST),
     "502": ("failed", 1, "HTTP 502", RETRY_FIRST),
     "invalid-json": ("failed", 1, "invalid JSON", RETRY_FIRST),
     "wrong-types": ("failed", 1, "field 'title' is list, not text", RETRY_FIRST),
     "drip": ("failed", 1, "reading failed: timed out", RETRY_FIRST),
+    # A timeout is charged to its article (asked again in 15 min), not to the whole host.
+    "slow-headers": ("failed", 1, "timed out", RETRY_FIRST),
     "huge": ("failed", 1, "body is over the limit of 2000000 bytes", GONE_RETRY),
     "huge-declared": ("failed", 1, f"body of {HUGE} bytes is over the limit", GONE_RETRY),
     "off-host": ("failed", 1, "redirect to another host (127.0.0.1) refused", GONE_RETRY),
     "redirect-loop": ("failed", 1, "too many redirects", GONE_RETRY),
     "404": ("gone", 1, "HTTP 404", GONE_RETRY),
 }
-REQUESTS = {"500": 3, "502": 3, "redirect-loop": 4, "429": 2, "503": 2, "slow-headers": 2}
+REQUESTS = {"500": 3, "502": 3, "redirect-loop": 4, "429": 2, "503": 2}
 
 
 def check_backoff_state(store: Store, faults: FaultyPortal, items: int) -> None:
@@ -334,12 +335,9 @@ def test_every_fault_at_once_under_load(tmp_path: Path) -> None:
     assert report.errors == []
     assert report.fault_requests > 0
     follower = report.follower
-    assert follower["attempted"] == len(FAULTS) + len(ONCE)
-    assert sorted(round(p / 10) * 10 for p in follower["pauses"]) == [
-        10,
-        60,
-        900,
-    ]  # 7 s, 60 s, 15 min
+    assert follower["attempted"] == len(FAULTS) + 2  # the 429 and the 503 asked again
+    # 7 s and 60 s as asked; no pause of the host for the slow articles (their own back-off).
+    assert sorted(round(p / 10) * 10 for p in follower["pauses"]) == [10, 60]
     assert follower["peak_rss_kib"] < 150_000  # ~90 MB at rest: no 20 MB answer held whole
     assert all(sent < HUGE / 2 for sent in report.huge_bytes_sent)  # reading stopped early
     assert report.fault_p99 < 5.0  # coarse: `make soak` holds the ratio to idle within 2

@@ -288,7 +288,7 @@ def test_redirects_stay_on_the_portal(app: Flask, httpserver: HTTPServer) -> Non
         other.stop()
 
 
-def test_slow_portal_times_out_and_pauses(app: Flask, httpserver: HTTPServer) -> None:
+def test_slow_answer_times_out_and_backs_off_the_item(app: Flask, httpserver: HTTPServer) -> None:
     release = threading.Event()
 
     def slow(request: Request) -> Response:
@@ -301,9 +301,15 @@ def test_slow_portal_times_out_and_pauses(app: Flask, httpserver: HTTPServer) ->
         report = follower(app, fetch_timeout=0.5).run()
     finally:
         release.set()
-    assert report.attempted == 1 and report.host_paused_until is not None
-    assert len(httpserver.log) <= 1  # asked once: a slow host is not asked again at once
-    assert state_of(app, MOD_ONLY_SOURCE)["attempts"] == 0  # the host's fault, not the item's
+    assert (report.attempted, report.failed, report.host_paused_until) == (1, 1, None)
+    assert len(httpserver.log) <= 1  # asked once: a timeout is not retried at once
+    state = state_of(app, MOD_ONLY_SOURCE)
+    url = httpserver.url_for(API.format(MOD_ONLY_SOURCE))
+    assert (state["status"], state["attempts"], state["last_error"]) == (
+        "failed",
+        1,
+        f"{url}: timed out",
+    )  # one slow article is that article's trouble (tests/test_follow_faults.py)
 
 
 def test_portal_down_backs_off_quietly(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
