@@ -4,12 +4,11 @@ Built from store rows and the catalog of agencies and topics; rendered by `feeds
 """
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from feeds.records import KAZAKHSTAN
-from feeds.sanitize import clean_html
 from feeds.textclean import paragraphs
 
 FeedKind = Literal["all", "agency", "topic"]
@@ -79,7 +78,6 @@ class PageLinks:
     next: str | None = None
     previous: str | None = None
     hub: str | None = None  # WebSub
-    formats: dict[str, str] = field(default_factory=dict)
 
 
 def content_html(body: str, link: str) -> str:
@@ -106,7 +104,3 @@ def feed_updated(entries: list[Entry]) -> datetime:
     if not entries:
         return datetime(2000, 1, 1, tzinfo=KAZAKHSTAN)
     return max(entry.updated for entry in entries)
-
-
-def safe_html(fragment: str) -> str:
-    return clean_html(fragment)

@@ -112,13 +112,15 @@ class Follower:
         client: ApiClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.settings = settings
         self.rules = rules
         self.client = client or ApiClient(settings.fetch_timeout, settings.follow_max_bytes)
         self.origin = _origin(settings.govkz_base_url)
-        self.clock, self.sleep = clock, sleep
+        # `clock` paces and times requests; `now` dates what is stored (pauses, next tries).
+        self.clock, self.sleep, self.now = clock, sleep, now
         self._next_request = 0.0  # clock() before which no request may be sent
         self._failing: set[int] = set()  # items failing in a row, transiently, across runs
 
@@ -127,7 +129,7 @@ class Follower:
         items are due and the host is not paused)."""
         report = FollowReport()
         paused = self.store.get_state(HOST_PAUSE)
-        if paused and datetime.fromisoformat(paused) > datetime.now(UTC):
+        if paused and datetime.fromisoformat(paused) > self.now():
             report.host_paused_until = datetime.fromisoformat(paused)
             return report
         started = self.clock()
@@ -140,7 +142,7 @@ class Follower:
                 self._pause(exc, report)
                 break
         report.seconds = self.clock() - started
-        self.store.put_state(LAST_FOLLOW, datetime.now(UTC).isoformat())
+        self.store.put_state(LAST_FOLLOW, self.now().isoformat())
         return report
 
     def _due(self, limit: int) -> Iterator[DueFollow]:
@@ -148,7 +150,7 @@ class Follower:
         budget; an item at most once a run."""
         seen: set[int] = set()
         while len(seen) < limit:
-            batch = self.store.due_follows(datetime.now(UTC), min(BATCH, limit - len(seen)))
+            batch = self.store.due_follows(self.now(), min(BATCH, limit - len(seen)))
             fresh = [due for due in batch if due.item_id not in seen]
             if not fresh:
                 return
@@ -157,7 +159,7 @@ class Follower:
                 yield due
 
     def _pause(self, exc: HostUnavailable, report: FollowReport) -> None:
-        until = datetime.now(UTC) + exc.wait
+        until = self.now() + exc.wait
         self.store.put_state(HOST_PAUSE, until.isoformat())
         report.host_paused_until, report.pause_reason = until, str(exc)
         self._failing.clear()
@@ -172,7 +174,7 @@ class Follower:
             self._charge(due, url, exc, report, self.clock() - started)
             return
         except BadAnswer as exc:
-            failure = ItemFailed(str(exc), "failed", _later(backoff(due.attempts + 1)))
+            failure = ItemFailed(str(exc), "failed", self._later(backoff(due.attempts + 1)))
             self._charge(due, url, failure, report, self.clock() - started)
             return
         except HostUnavailable as exc:
@@ -181,7 +183,7 @@ class Follower:
             raise
         self._failing.clear()
         touched = self.store.save_enrichment(
-            due.item_id, enrichment, datetime.now(UTC), self.rules.topics_of
+            due.item_id, enrichment, self.now(), self.rules.topics_of
         )
         report.touched.add(touched)
         outcome = "changed" if touched else "unchanged"
@@ -214,7 +216,7 @@ class Follower:
             if answer.status in REDIRECT_STATUSES:
                 redirects += 1
                 if redirects > MAX_REDIRECTS:
-                    raise ItemFailed("too many redirects", "failed", _later(GONE_RETRY))
+                    raise ItemFailed("too many redirects", "failed", self._later(GONE_RETRY))
                 url = self._redirect_target(url, answer)
             elif answer.status in RETRIED_STATUSES and retries < SERVER_RETRIES:
                 self._hold_off(RETRY_PAUSE * 2**retries)
@@ -230,9 +232,9 @@ class Follower:
         except HostUnreachable as exc:
             raise HostUnavailable(f"{url}: {exc}", backoff(1)) from None
         except AnswerTooLarge as exc:
-            raise ItemFailed(str(exc), "failed", _later(GONE_RETRY)) from None
+            raise ItemFailed(str(exc), "failed", self._later(GONE_RETRY)) from None
         except FetchError as exc:
-            next_try = _later(backoff(due.attempts + 1))
+            next_try = self._later(backoff(due.attempts + 1))
             raise ItemFailed(str(exc), "failed", next_try, transient=True) from None
         finally:
             # Counted from the end of an answer, so that the host sees the gap too, even
@@ -249,12 +251,15 @@ class Follower:
     def _hold_off(self, seconds: float) -> None:
         self._next_request = max(self._next_request, self.clock() + seconds)
 
+    def _later(self, wait: timedelta) -> datetime:
+        return self.now() + wait
+
     def _redirect_target(self, url: str, answer: Answer) -> str:
         target = urljoin(url, answer.headers.get("Location", ""))
         if _origin(target) != self.origin:
             host = urlsplit(target).hostname or "?"
             raise ItemFailed(
-                f"redirect to another host ({host}) refused", "failed", _later(GONE_RETRY)
+                f"redirect to another host ({host}) refused", "failed", self._later(GONE_RETRY)
             )
         return target
 
@@ -263,20 +268,16 @@ class Follower:
         if status == 200:
             return answer.body
         if status in (429, 503):
-            wait = retry_after(answer.headers.get("Retry-After"), datetime.now(UTC)) or backoff(1)
+            wait = retry_after(answer.headers.get("Retry-After"), self.now()) or backoff(1)
             raise HostUnavailable(
                 f"{url}: HTTP {status}, asked to wait {int(wait.total_seconds())} s", wait
             )
         if status in GONE_STATUSES:
-            next_try = None if status == 410 else _later(GONE_RETRY)
+            next_try = None if status == 410 else self._later(GONE_RETRY)
             raise ItemFailed(f"HTTP {status}", "gone", next_try)
         transient = status >= 500
-        next_try = _later(backoff(attempts + 1))
+        next_try = self._later(backoff(attempts + 1))
         raise ItemFailed(f"HTTP {status}", "failed", next_try, transient=transient)
-
-
-def _later(wait: timedelta) -> datetime:
-    return datetime.now(UTC) + wait
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -178,38 +178,55 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def fetch_dump(
-    session: requests.Session,
-    url: str,
-    *,
-    timeout: float,
-    max_bytes: int,
-    etag: str | None = None,
-    last_modified: str | None = None,
-) -> Fetched:
-    """GET a dump by URL, conditionally when validators are known (304 = unchanged)."""
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    try:
-        with session.get(url, headers=headers, timeout=timeout, stream=True) as response:
-            if response.status_code == 304:
-                return Fetched(304, b"", etag, last_modified)
-            if response.status_code != 200:
-                raise SourceError(f"{url}: HTTP {response.status_code} {response.reason}")
-            body = read_capped(response, max_bytes, url)
-            return Fetched(
-                200, body, response.headers.get("ETag"), response.headers.get("Last-Modified")
-            )
-    except requests.RequestException as exc:
-        raise SourceError(f"{url}: {_reason(exc)}") from None
+class DumpClient:
+    """GETs of dump URLs (retried on connection errors and 5xx), conditional when the
+    validators of the last fetch are known; every failure is a SourceError naming the URL."""
+
+    def __init__(self, session: requests.Session | None = None) -> None:
+        self.session = session or make_session()
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        timeout: float,
+        max_bytes: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Fetched:
+        """The dump's bytes (status 200), or status 304 when unchanged."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            with self.session.get(url, headers=headers, timeout=timeout, stream=True) as response:
+                if response.status_code == 304:
+                    return Fetched(304, b"", etag, last_modified)
+                if response.status_code != 200:
+                    raise SourceError(f"{url}: HTTP {response.status_code} {response.reason}")
+                body = read_capped(response, max_bytes, url)
+                validators = response.headers.get("ETag"), response.headers.get("Last-Modified")
+                return Fetched(200, body, *validators)
+        except requests.RequestException as exc:
+            raise SourceError(f"{url}: {_reason(exc)}") from None
 
 
-def describe_error(exc: requests.RequestException) -> str:
-    """A short, stable reason for a failed request (no object addresses, no stack)."""
-    return _reason(exc)
+class FormPoster:
+    """POSTs of a form (WebSub pings), retried on connection errors, 429 and 5xx."""
+
+    def __init__(self, timeout: float, session: requests.Session | None = None) -> None:
+        self.timeout = timeout
+        self.session = session or make_post_session()
+
+    def post(self, url: str, form: Mapping[str, str]) -> int:
+        """The answer's status; FetchError with a short reason when there was none."""
+        try:
+            with self.session.post(url, data=dict(form), timeout=self.timeout) as response:
+                return response.status_code
+        except requests.RequestException as exc:
+            raise FetchError(_reason(exc)) from None
 
 
 def _reason(exc: requests.RequestException) -> str:

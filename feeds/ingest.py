@@ -9,13 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import requests
-
 from feeds.classify import TopicRules, load_topics
 from feeds.decoding import decode_dump
 from feeds.dumpparse import parse_dump
 from feeds.errors import Problem, SourceError
-from feeds.http import fetch_dump, make_session
+from feeds.http import DumpClient
 from feeds.records import ItemRecord, to_records
 from feeds.settings import Settings
 from feeds.sources import Source, expand, read_file
@@ -53,7 +51,7 @@ class SourceReport:
 class Ingester:
     store: Store
     settings: Settings
-    session: requests.Session = field(default_factory=make_session)
+    client: DumpClient = field(default_factory=DumpClient)
     progress: Callable[[str, int], Progress | None] | None = None
     rules: TopicRules = field(init=False)
 
@@ -105,8 +103,7 @@ class Ingester:
         """(bytes or None when the server says unchanged, ETag, Last-Modified)."""
         if not source.is_url:
             return read_file(source.name, self.settings.max_dump_bytes), None, None
-        fetched = fetch_dump(
-            self.session,
+        fetched = self.client.fetch(
             source.name,
             timeout=self.settings.fetch_timeout,
             max_bytes=self.settings.max_dump_bytes,

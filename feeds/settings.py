@@ -111,14 +111,6 @@ def _optional_http_url(value: Any, base: Path) -> str:
     return "" if value in ("", None) else _http_url(value, base)
 
 
-def _optional_hub_url(value: Any, base: Path) -> str:
-    """A hub URL exactly as given (a hub may need its trailing slash)."""
-    if value in ("", None):
-        return ""
-    _http_url(value, base)
-    return _text(value, base)
-
-
 def setting(default: Any, help: str, parse: Parser) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse})
 

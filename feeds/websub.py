@@ -5,11 +5,10 @@ hub which ones, so subscribers (FreshRSS, Feedly, Inoreader...) fetch them at on
 import logging
 from collections.abc import Iterable
 
-import requests
-
 from feeds.catalog import Agencies
+from feeds.errors import FetchError
 from feeds.feedmodel import FORMATS, FeedRef
-from feeds.http import describe_error, make_post_session
+from feeds.http import FormPoster
 from feeds.store import Touched
 
 log = logging.getLogger(__name__)
@@ -36,23 +35,19 @@ def feed_urls(feeds: Iterable[FeedRef], site_url: str) -> list[str]:
 
 
 class Publisher:
-    def __init__(self, hub: str, timeout: float, session: requests.Session | None = None) -> None:
+    def __init__(self, hub: str, timeout: float, poster: FormPoster | None = None) -> None:
         self.hub = hub
-        self.timeout = timeout
-        self.session = session or make_post_session()
+        self.poster = poster or FormPoster(timeout)
 
     def publish(self, urls: list[str]) -> list[str]:
         """One `hub.mode=publish` ping per URL; the URLs the hub did not accept."""
         failed = []
         for url in urls:
             try:
-                response = self.session.post(
-                    self.hub, data={"hub.mode": "publish", "hub.url": url}, timeout=self.timeout
-                )
-                accepted = 200 <= response.status_code < 300
-                reason = f"HTTP {response.status_code}"
-            except requests.RequestException as exc:
-                accepted, reason = False, describe_error(exc)
+                status = self.poster.post(self.hub, {"hub.mode": "publish", "hub.url": url})
+                accepted, reason = 200 <= status < 300, f"HTTP {status}"
+            except FetchError as exc:
+                accepted, reason = False, str(exc)
             if not accepted:
                 failed.append(url)
                 log.warning("websub: hub %s did not take %s: %s", self.hub, url, reason)
