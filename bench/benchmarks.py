@@ -28,11 +28,14 @@ from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
+from sqlalchemy import Table
+
 import feeds.ingest
 from bench.loadgen import LoadResult, probe, run_load
 from bench.naive_app import build_feed
 from bench.servers import PROJECT, SITE_URL, WORKERS, Server, Spec, feeds_env, gunicorns
 from bench.synthetic import write_synthetic
+from feeds import schema
 from feeds.classify import section_slug
 from feeds.feedmodel import FeedRef
 from feeds.feedservice import SUMMARY_KEY, PageQuery
@@ -236,11 +239,39 @@ def bench_ingest(count: int, options: Options) -> dict[str, Any]:
     }
 
 
-_RAW_COLUMNS = [
-    *("id", "key", "uid", "kind", "govkz_id", "agency", "link", "link_lang", "other_sources"),
-    *("sections", "title", "body", "day", "published", "updated", "lang", "content_hash"),
-    *("position", "sort_key", "first_source", "first_line"),
-]
+def _raw_rows(records: Sequence[Any], source: str) -> tuple[list[dict], list[dict]]:
+    """The item and topic rows of the records as the store writes them, by column name."""
+    items, topics = [], []
+    for index, r in enumerate(records, start=1):
+        published = str(r.published.replace(tzinfo=None) - r.published.utcoffset())
+        items.append(
+            {
+                "id": index, "key": r.key, "uid": item_uid(r.key), "kind": r.kind,
+                "govkz_id": r.govkz_id, "agency": r.agency, "link": r.link,
+                "link_lang": r.link_lang, "other_sources": "\n".join(r.other_sources),
+                "sections": r.section or "", "title": r.title, "body": r.body,
+                "day": r.day.isoformat(), "published": published, "updated": published,
+                "lang": r.lang, "content_hash": r.content_hash, "position": r.position,
+                "sort_key": r.sort_key, "first_source": source, "first_line": r.line,
+            }
+        )  # fmt: skip
+        if r.section:
+            topic = section_slug(r.section)
+            topics.append(
+                {"topic": topic, "item_id": index, "sort_key": r.sort_key, "lang": r.lang}
+            )
+    return items, topics
+
+
+def _insert_all(connection: sqlite3.Connection, table: Table, rows: list[dict]) -> None:
+    """Every column of the schema's table, so that the baseline cannot drift from it (a new
+    column the rows above do not fill is a KeyError naming it)."""
+    columns = [column.name for column in table.columns]
+    marks = ", ".join("?" * len(columns))
+    values = [tuple(row[name] for name in columns) for row in rows]
+    connection.executemany(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", values
+    )
 
 
 def _raw_sqlite_insert(records: Sequence[Any], path: Path, source: str) -> float:
@@ -248,33 +279,15 @@ def _raw_sqlite_insert(records: Sequence[Any], path: Path, source: str) -> float
     section) into a new store of the same schema: the floor of what storing them costs."""
     url = _fresh_db(path)
     Store(url).close()  # the schema and indexes, by the project's migrations
-    rows = []
-    topic_rows = []
-    for index, r in enumerate(records, start=1):
-        published = r.published.replace(tzinfo=None) - r.published.utcoffset()
-        rows.append(
-            (
-                index, r.key, item_uid(r.key), r.kind, r.govkz_id, r.agency, r.link,
-                r.link_lang, "\n".join(r.other_sources), r.section or "", r.title, r.body,
-                r.day.isoformat(), str(published), str(published), r.lang, r.content_hash,
-                r.position, r.sort_key, source, r.line,
-            )
-        )  # fmt: skip
-        if r.section:
-            topic_rows.append((section_slug(r.section), index, r.sort_key))
+    item_rows, topic_rows = _raw_rows(records, source)
     connection = sqlite3.connect(path)
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        marks = ", ".join("?" * len(_RAW_COLUMNS))
         start = time.perf_counter()
         with connection:
-            connection.executemany(
-                f"INSERT INTO items ({', '.join(_RAW_COLUMNS)}) VALUES ({marks})", rows
-            )
-            connection.executemany(
-                "INSERT INTO item_topics (topic, item_id, sort_key) VALUES (?, ?, ?)", topic_rows
-            )
+            _insert_all(connection, schema.items, item_rows)
+            _insert_all(connection, schema.item_topics, topic_rows)
         took = time.perf_counter() - start
     finally:
         connection.close()
