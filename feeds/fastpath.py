@@ -101,7 +101,7 @@ class FeedFastPath:
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
             return None
         if environ.get("HTTP_SEC_FETCH_DEST") in BROWSER_DESTINATIONS:
-            return None  # a browser tab: Flask serves the feed so that it can be styled
+            return None  # a browser tab: Flask answers with the feed's page
         if "HTTP_SEC_FETCH_DEST" not in environ and "text/html" in environ.get("HTTP_ACCEPT", ""):
             return None
         return _FEED_PATH.match(environ.get("PATH_INFO", ""))

@@ -6,6 +6,8 @@ The search is the same on both sides: here for `?q=` (no JavaScript needed) and 
 `static/pages.js` as you type. A row matches when every word of the query occurs in its
 search text (slug and names, lower-cased); the ancestors of a matching agency stay listed,
 marked as context, so that the tree still reads.
+
+An Atom or RSS URL opened in a browser tab is answered with its feed's page (see the end).
 """
 
 from collections import Counter
@@ -269,7 +271,13 @@ def is_govkz(url: str) -> bool:
 
 # -- feeds opened in a browser tab ----------------------------------------------------------
 
+# The feed types whose URL, opened in a browser tab, shows the feed's HTML page instead of the
+# feed: browsers show Atom and RSS as raw XML or download them, and XSLT, which used to dress
+# them up, is being removed from browsers. A JSON Feed stays JSON: browsers show it as text.
 STYLED_FEED_TYPES = frozenset({"application/atom+xml", "application/rss+xml"})
+# Both answers at such a URL, the feed and its page, name the request headers that choose
+# between them (and gzip), so that caches keep them apart; the fast path sends the same.
+FEED_URL_VARY = ("Accept-Encoding", "Sec-Fetch-Dest", "Accept")
 
 
 def is_browser_tab() -> bool:
@@ -282,15 +290,19 @@ def is_browser_tab() -> bool:
     return accept["text/html"] > max(accept[kind] for kind in STYLED_FEED_TYPES)
 
 
-def feeds_for_browsers(response: Response) -> Response:
-    """`after_request`: an Atom or RSS feed opened in a browser tab goes as application/xml.
+def shows_page(media_type: str) -> bool:
+    """Whether a request for a feed of `media_type` gets the feed's HTML page instead."""
+    return media_type in STYLED_FEED_TYPES and is_browser_tab()
 
-    Chromium shows application/atom+xml and application/rss+xml as plain text, never applying
-    their xml-stylesheet (static/feed.xsl); as application/xml it does. Same bytes, same
-    validators; feed readers (no Fetch Metadata, no preference for HTML) get the feed types.
-    """
+
+def vary_as_a_feed_url(response: Response) -> Response:
+    response.vary.update(FEED_URL_VARY)
+    return response
+
+
+def feeds_for_browsers(response: Response) -> Response:
+    """`after_request`: an Atom or RSS feed says that it varies as its page does (see
+    `FEED_URL_VARY`); same bytes and validators for every client that gets the feed."""
     if response.mimetype in STYLED_FEED_TYPES:
-        response.vary.update(("Sec-Fetch-Dest", "Accept"))
-        if is_browser_tab():
-            response.mimetype = "application/xml"
+        vary_as_a_feed_url(response)
     return response

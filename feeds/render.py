@@ -18,9 +18,6 @@ from feeds.feedmodel import Entry, FeedMeta, PageLinks, feed_updated
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 GENERATOR = ("feeds", __version__)
-# Makes a browser show an Atom or RSS feed as a readable page (feeds/static/feed.xsl); feed
-# readers ignore processing instructions.
-STYLESHEET_PI = b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>'
 
 
 class _EntryExtras(BaseEntryExtension):
@@ -144,19 +141,12 @@ def _image_type(url: str) -> str:
     return "image/jpeg"
 
 
-def with_stylesheet(document: bytes) -> bytes:
-    """`STYLESHEET_PI` on its own line right after the XML declaration (before the root
-    element, where processing instructions are allowed)."""
-    end = document.index(b"?>") + 2 if document.startswith(b"<?xml ") else 0
-    return document[:end] + b"\n" + STYLESHEET_PI + document[end:]
-
-
 def render_atom(meta: FeedMeta, entries: list[Entry], links: PageLinks) -> bytes:
-    return with_stylesheet(_generator(meta, entries, links, "atom").atom_str(pretty=False))
+    return _generator(meta, entries, links, "atom").atom_str(pretty=False)
 
 
 def render_rss(meta: FeedMeta, entries: list[Entry], links: PageLinks) -> bytes:
-    return with_stylesheet(_generator(meta, entries, links, "rss").rss_str(pretty=False))
+    return _generator(meta, entries, links, "rss").rss_str(pretty=False)
 
 
 def render_json(meta: FeedMeta, entries: list[Entry], links: PageLinks) -> bytes:

@@ -19,7 +19,7 @@ from feeds.catalog import load_agencies
 from feeds.classify import load_topics
 from feeds.errors import StoreError
 from feeds.fastpath import FeedFastPath
-from feeds.feedmodel import FORMATS, FeedRef
+from feeds.feedmodel import FORMATS, MEDIA_TYPES, FeedRef
 from feeds.feedservice import BadParameter, FeedService, PageQuery, Rendered, parse_query
 from feeds.metrics import RENDERS, REQUESTS, exposition
 from feeds.render import render_opml
@@ -103,7 +103,16 @@ def _feed(kind: str, slug: str, fmt: str) -> Response:
         query = parse_query(request.args.to_dict())
     except BadParameter as exc:
         return _plain(400, str(exc))
+    if pages.shows_page(MEDIA_TYPES[fmt]):
+        return feed_page_at_feed_url(ref, fmt, query)
     return feed_response(svc.render(ref, fmt, query, base_url(), version))
+
+
+def feed_page_at_feed_url(ref: FeedRef, fmt: str, query: PageQuery) -> Response:
+    """The feed's page for a browser tab that opened the feed's URL. Without the feed's
+    validators: a browser holding the feed must not be told with a 304 that it holds this."""
+    html = render_template("feed.html", **feed_page_context(ref, query, fmt))
+    return pages.vary_as_a_feed_url(Response(html, mimetype="text/html"))
 
 
 def _page(kind: str, slug: str) -> Response | str:
@@ -122,11 +131,13 @@ def site_base() -> str:
     return service().site_url or base_url()
 
 
-def feed_page_context(ref: FeedRef, query: PageQuery) -> dict[str, Any]:
+def feed_page_context(ref: FeedRef, query: PageQuery, fmt: str = "") -> dict[str, Any]:
+    """The feed page's template context: at the page's own URL (`fmt` empty) or at a feed's
+    URL opened in a browser (`fmt` its format), where its links stay on that feed's URLs."""
     svc = service()
     page = svc.rows(ref, query)
     links = svc.page_links(ref, "atom", query, page, base_url())
-    html_links = svc.page_links(ref, "", query, page, base_url())
+    html_links = svc.page_links(ref, fmt, query, page, base_url())
     languages = [("", "All languages")] + [
         (lang, pages.LANGUAGE_SELF_NAMES[lang]) for lang in pages.LANGUAGE_ORDER
     ]
@@ -135,11 +146,17 @@ def feed_page_context(ref: FeedRef, query: PageQuery) -> dict[str, Any]:
         "ref": ref,
         "summary": pages.feed_summary(svc, ref),
         "entries": [svc.entry(row, base_url()) for row in page.rows],
-        "feed_urls": {fmt: f"{base_url()}{ref.path(fmt)}" for fmt in FORMATS},
-        "copy_url": f"{site_base()}{ref.path('atom')}",
+        "feed_urls": {each: f"{base_url()}{ref.path(each)}" for each in FORMATS},
+        "copy_url": _copy_url(ref, fmt, query),
+        "feed_format": fmt,
+        "feed_params": query.params(after=None, before=None),
         "lang": query.lang or "",
         "language_links": [
-            (lang, name, _page_url(ref, query.params(lang=lang or None, after=None, before=None)))
+            (
+                lang,
+                name,
+                _page_url(ref, fmt, query.params(lang=lang or None, after=None, before=None)),
+            )
             for lang, name in languages
         ],
         "next": html_links.next,
@@ -149,8 +166,17 @@ def feed_page_context(ref: FeedRef, query: PageQuery) -> dict[str, Any]:
     }
 
 
-def _page_url(ref: FeedRef, params: dict[str, str]) -> str:
-    return ref.path() + (f"?{urlencode(params)}" if params else "")
+def _page_url(ref: FeedRef, fmt: str, params: dict[str, str]) -> str:
+    return ref.path(fmt) + (f"?{urlencode(params)}" if params else "")
+
+
+def _copy_url(ref: FeedRef, fmt: str, query: PageQuery) -> str:
+    """What a reader should be given: the Atom feed on the page's own URL; at a feed's URL,
+    that feed with its ?lang= and ?limit= but from its first page (a cursor's page is an
+    archive, which never gets a new item)."""
+    if not fmt:
+        return f"{site_base()}{ref.path('atom')}"
+    return site_base() + _page_url(ref, fmt, query.params(after=None, before=None))
 
 
 def _routes(app: Flask) -> None:

@@ -1,6 +1,7 @@
-"""The HTML pages and the feeds' stylesheet, read through the Flask test client: the index
-lists every feed, `?q=` narrows it on the server, items carry their language, subscribe
-links work, and nothing points to another host than this one and gov.kz item pages."""
+"""The HTML pages, read through the Flask test client: the index lists every feed, `?q=`
+narrows it on the server, items carry their language, subscribe links work, a feed URL opened
+in a browser tab is the feed's page, and nothing points to another host than this one and
+gov.kz item pages."""
 
 import re
 from dataclasses import replace
@@ -13,7 +14,6 @@ import lxml.html
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from lxml import etree
 
 from feeds import pages
 from feeds.ingest import Ingester
@@ -25,11 +25,16 @@ STATIC = Path(__file__).resolve().parent.parent / "feeds" / "static"
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MFA_FAMILY = ["mfa", "mfa-brussels", "mfa-geneva", "mfa-ljubljana", "mfa-washington"]
-BANNER = "This is a feed. Copy this URL into your feed reader"
+BROWSER_TAB = {  # what Chromium sends when a link to a feed is clicked
+    "Sec-Fetch-Dest": "document",
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+FEED_URL_VARY = "Accept-Encoding, Sec-Fetch-Dest, Accept"
 
 
 def html(client: FlaskClient, path: str) -> lxml.html.HtmlElement:
-    response = client.get(path)
+    """A page as a browser tab gets it (feed URLs too)."""
+    response = client.get(path, headers=BROWSER_TAB)
     assert response.status_code == 200, (path, response.text[:200])
     assert response.mimetype == "text/html"
     return lxml.html.fromstring(response.data)
@@ -374,6 +379,7 @@ def page_paths(client: FlaskClient) -> list[str]:
     items = [e.link for e in feed.entries if e.link.startswith("http://localhost/items/")]
     items += [f"/items/{e.id.removeprefix('urn:uuid:')}" for e in feed.entries]
     paths = ["/", "/?q=mfa", "/?q=nothing-matches", "/topics/news?lang=ru", "/topics/world?limit=5"]
+    paths += ["/all.atom", "/agencies/mfa.rss?lang=en", "/topics/world.atom?limit=5"]
     paths += [page for _, _, page in opml_feeds(client) if page != "/"]
     return paths + [urlsplit(link).path for link in items]
 
@@ -431,62 +437,154 @@ def test_pages_are_accessible_by_structure(client: FlaskClient) -> None:
         assert len(ids) == len(set(ids)), path
 
 
-# -- feeds in a browser: the stylesheet -----------------------------------------------------
+# -- feed URLs opened in a browser tab: the feed's page ----------------------------------------
 
 
-def test_feeds_name_the_stylesheet_right_after_the_declaration(client: FlaskClient) -> None:
-    for path in ("/all.atom", "/agencies/mfa.rss", "/topics/news.atom?limit=2"):
+def browser_page(client: FlaskClient, path: str) -> lxml.html.HtmlElement:
+    response = client.get(path, headers=BROWSER_TAB)
+    assert (response.status_code, response.content_type) == (200, "text/html; charset=utf-8")
+    assert response.headers["Vary"] == FEED_URL_VARY
+    return lxml.html.fromstring(response.data)
+
+
+def copy_box(doc: lxml.html.HtmlElement) -> tuple[str, str, list[str]]:
+    """The feed banner's printed URL, its copy button's URL and its format links ("label href",
+    " current" for the format whose URL the page is at)."""
+    (banner,) = doc.xpath("//section[@id='feed-banner']")
+    (box,) = banner.xpath(".//div[@class='subscribe']")
+    (printed,) = box.xpath("span[@class='feed-url']/code")
+    (copied,) = box.xpath("button/@data-copy")
+    formats = [
+        f"{text(a)} {a.get('href')}" + (" current" if a.get("aria-current") == "page" else "")
+        for a in box.xpath("a")
+    ]
+    return text(printed), copied, formats
+
+
+def page_titles(doc: lxml.html.HtmlElement) -> list[str]:
+    return [text(article.xpath("h3")[0]) for article in doc.xpath("//article")]
+
+
+def feed_titles(client: FlaskClient, path: str) -> list[str]:
+    return [entry.title for entry in feedparser.parse(client.get(path).data).entries]
+
+
+def test_feeds_carry_no_stylesheet(client: FlaskClient) -> None:
+    for path, root in (
+        ("/all.atom", b"<feed"),
+        ("/agencies/mfa.rss", b"<rss"),
+        ("/all.atom?limit=2", b"<feed"),
+    ):
         body = client.get(path).data
-        declaration, instruction, rest = body.split(b"\n", 2)
-        assert declaration == b"<?xml version='1.0' encoding='UTF-8'?>"
-        assert instruction == b'<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>'
-        assert rest.startswith((b"<feed", b"<rss"))
-        assert not feedparser.parse(body).bozo
-    assert b"xml-stylesheet" not in client.get("/all.json").data
-
-
-def transform(client: FlaskClient, path: str) -> lxml.html.HtmlElement:
-    stylesheet = client.get("/static/feed.xsl")
-    assert stylesheet.status_code == 200
-    xslt = etree.XSLT(etree.fromstring(stylesheet.data))
-    return lxml.html.fromstring(str(xslt(etree.fromstring(client.get(path).data))))
+        assert body.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n" + root), path
+        assert b"xml-stylesheet" not in body and not feedparser.parse(body).bozo
+    assert client.get("/static/feed.xsl").status_code == 404
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
-def test_stylesheet_shows_a_feed_as_a_page(client: FlaskClient, fmt: str) -> None:
-    doc = transform(client, f"/agencies/mfa-washington.{fmt}")
-    assert text(doc.get_element_by_id("feed-banner")).startswith(BANNER)
-    assert (
-        text(doc.get_element_by_id("feed-url")) == f"http://localhost/agencies/mfa-washington.{fmt}"
+def test_feed_url_opened_in_a_browser_is_the_feeds_page(client: FlaskClient, fmt: str) -> None:
+    doc = browser_page(client, f"/agencies/mfa-washington.{fmt}")
+    name = "Embassy of the Republic of Kazakhstan in the United States of America"
+    label = {"atom": "Atom", "rss": "RSS"}[fmt]
+    assert text(doc.xpath("//title")[0]) == f"{name} – gov.kz news ({label} feed)"
+    assert text(doc.xpath("//h1")[0]) == name
+    assert text(doc.xpath("//section[@id='feed-banner']/h2")[0]) == "This is a feed"
+    assert copy_box(doc) == (
+        f"http://localhost/agencies/mfa-washington.{fmt}",
+        f"http://localhost/agencies/mfa-washington.{fmt}",
+        [
+            "Atom /agencies/mfa-washington.atom" + " current" * (fmt == "atom"),
+            "RSS /agencies/mfa-washington.rss" + " current" * (fmt == "rss"),
+            "JSON /agencies/mfa-washington.json",
+        ],
     )
-    assert doc.xpath("//button/@data-copy") == [f"http://localhost/agencies/mfa-washington.{fmt}"]
-    assert (
-        text(doc.xpath("//h1")[0])
-        == "Embassy of the Republic of Kazakhstan in the United States of America – gov.kz news"
-    )
+    assert doc.xpath("//button/@aria-label") == [f"Copy URL of the {label} feed: {name}"]
     expected = [item for item in ITEMS if item.agency == "mfa-washington"]
     articles = doc.xpath("//article")
-    assert [text(a.xpath("h2")[0]) for a in articles] == [item.title for item in expected]
-    assert [a.xpath("h2/a/@href")[0] for a in articles] == [item.link for item in expected]
-    assert text(articles[0].xpath("p")[1]).startswith("Akorda hosted the ceremony")
-    assert text(articles[0].xpath("p[@class='meta']")[0]).startswith("10 Jan 2026 · ")
-    # Atom says each entry's language; RSS 2.0 has only the channel's (none here: unknown).
-    assert [a.get("lang") for a in articles] == (["en"] * 3 if fmt == "atom" else [""] * 3)
-    assert doc.xpath("//link[@rel='stylesheet']/@href") == ["/static/site.css"]
+    assert [text(a.xpath("h3")[0]) for a in articles] == [item.title for item in expected]
+    assert [a.xpath("h3/a/@href")[0] for a in articles] == [item.link for item in expected]
+    assert [a.get("lang") for a in articles] == ["en"] * 3
+    # Autodiscovery as on the page's own URL, and nothing of XSLT.
+    assert doc.xpath("//link[@rel='alternate']/@href") == [
+        f"http://localhost/agencies/mfa-washington.{each}" for each in ("atom", "rss", "json")
+    ]
+    assert (
+        "xsl" not in client.get(f"/agencies/mfa-washington.{fmt}", headers=BROWSER_TAB).text.lower()
+    )
 
 
-def test_stylesheet_pages_through_a_feed(client: FlaskClient) -> None:
-    doc = transform(client, "/all.rss?limit=5")
-    older = doc.xpath("//nav[@aria-label='Pages']//a[@rel='next']/@href")
-    assert older and older[0].startswith("http://localhost/all.rss?limit=5&after=")
-    assert len(doc.xpath("//article")) == 5
+def test_feed_url_page_keeps_the_query_and_stays_on_the_feed_url(client: FlaskClient) -> None:
+    doc = browser_page(client, "/all.rss?limit=5&lang=en")
+    first_page = "http://localhost/all.rss?limit=5&lang=en"
+    assert copy_box(doc) == (
+        first_page,
+        first_page,
+        [
+            "Atom /all.atom?limit=5&lang=en",
+            "RSS /all.rss?limit=5&lang=en current",
+            "JSON /all.json?limit=5&lang=en",
+        ],
+    )
+    assert page_titles(doc) == feed_titles(client, "/all.rss?limit=5&lang=en")
+    assert len(page_titles(doc)) == 5
+    languages = doc.xpath("//nav[@aria-label='Language of the items']//a")
+    assert [(a.get("href"), a.get("aria-current")) for a in languages] == [
+        ("/all.rss?limit=5", None),
+        ("/all.rss?limit=5&lang=en", "page"),
+        ("/all.rss?limit=5&lang=ru", None),
+        ("/all.rss?limit=5&lang=kk", None),
+    ]
+    (older,) = doc.xpath("//nav[@aria-label='Pages']//a[@rel='next']/@href")
+    assert older.startswith(first_page + "&after=")
+    # An older page: its items, and still the feed's first page to copy (a cursor's page is
+    # an archive that never gets a new item).
+    second = browser_page(client, older.removeprefix("http://localhost"))
+    assert copy_box(second)[:2] == (first_page, first_page)
+    assert page_titles(second) == feed_titles(client, older.removeprefix("http://localhost"))
+    assert page_titles(second)[0] == feed_titles(client, "/all.rss?limit=6&lang=en")[5]
+    assert second.xpath("//nav[@aria-label='Pages']//a[@rel='prev']/@href")[0].startswith(
+        "http://localhost/all.rss?limit=5&lang=en&before="
+    )
+    bad = client.get("/all.rss?lang=de", headers=BROWSER_TAB)
+    assert (bad.status_code, bad.text) == (400, "bad lang: 'de' is not one of kk, ru, en\n")
 
 
-def test_stylesheet_escapes_everything(
+def test_feed_url_page_copies_the_site_url(settings: Settings) -> None:
+    app = create_app(replace(settings, site_url="https://feeds.example.org"))
+    Ingester(app.extensions["feeds"].store, settings).run(settings.dumps)
+    doc = browser_page(app.test_client(), "/topics/world.atom?lang=ru")
+    url = "https://feeds.example.org/topics/world.atom?lang=ru"
+    assert copy_box(doc)[:2] == (url, url)
+
+
+def test_feed_url_page_has_no_feed_validators(client: FlaskClient) -> None:
+    """A browser tab never gets a 304 for the page from the feed's validators, nor the page's
+    bytes as the feed's: the page has no ETag or Last-Modified of its own."""
+    feed = client.get("/all.atom")
+    validators = {
+        "If-None-Match": feed.headers["ETag"],
+        "If-Modified-Since": feed.headers["Last-Modified"],
+    }
+    page = client.get("/all.atom", headers={**BROWSER_TAB, **validators})
+    assert (page.status_code, page.mimetype) == (200, "text/html")
+    assert (page.headers.get("ETag"), page.headers.get("Last-Modified")) == (None, None)
+    assert page.headers.get("Cache-Control") is None
+    head = client.head("/all.atom", headers=BROWSER_TAB)
+    assert (head.status_code, head.data, head.content_type) == (
+        200,
+        b"",
+        "text/html; charset=utf-8",
+    )
+    assert head.headers["Content-Length"] == page.headers["Content-Length"]
+    assert head.headers["Vary"] == FEED_URL_VARY
+    # A reader's conditional request is answered as before.
+    again = client.get("/all.atom", headers=validators)
+    assert (again.status_code, again.headers["ETag"]) == (304, feed.headers["ETag"])
+
+
+def test_feed_url_page_escapes_everything(
     app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
 ) -> None:
-    source = (STATIC / "feed.xsl").read_text(encoding="utf-8")
-    assert "disable-output-escaping" not in source.split("-->", 1)[1]
     hostile = "<script>alert('t')</script> & ]]> <b>bold</b>"
     dump = tmp_path / "hostile.txt"
     dump.write_text(
@@ -496,36 +594,43 @@ def test_stylesheet_escapes_everything(
     )
     Ingester(app.extensions["feeds"].store, settings).run([str(dump)])
     for fmt in ("atom", "rss"):
-        doc = transform(client, f"/agencies/mfa.{fmt}")
+        doc = browser_page(client, f"/agencies/mfa.{fmt}")
         assert not doc.xpath("//script[not(@src)] | //img | //b | //*[@onerror]")
-        assert text(doc.xpath("//article/h2")[0]) == hostile
+        assert text(doc.xpath("//article/h3")[0]) == hostile
         assert text(doc.xpath("//article/p")[1]) == "<img src=x onerror=alert(1)> body."
 
 
 @pytest.mark.parametrize(
-    ("headers", "mimetype"),
+    ("headers", "page"),
     [
-        ({}, "application/atom+xml"),
+        ({}, False),
         # feedparser's own Accept header
-        ({"Accept": feedparser.http.ACCEPT_HEADER}, "application/atom+xml"),
-        ({"Accept": "*/*"}, "application/atom+xml"),
+        ({"Accept": feedparser.http.ACCEPT_HEADER}, False),
+        ({"Accept": "*/*"}, False),
         # A browser tab: Fetch Metadata (https and localhost), else its Accept header.
-        ({"Sec-Fetch-Dest": "document", "Accept": "*/*"}, "application/xml"),
-        ({"Sec-Fetch-Dest": "empty", "Accept": "text/html"}, "application/atom+xml"),
+        ({"Sec-Fetch-Dest": "document", "Accept": "*/*"}, True),
+        ({"Sec-Fetch-Dest": "iframe", "Accept": "*/*"}, True),
+        ({"Sec-Fetch-Dest": "empty", "Accept": "text/html"}, False),  # a script's fetch()
         (
             {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
-            "application/xml",
+            True,
         ),
     ],
 )
-def test_feeds_opened_in_a_browser_tab_are_sent_as_xml(
-    client: FlaskClient, headers: dict, mimetype: str
-) -> None:
-    plain = client.get("/all.atom")
-    response = client.get("/all.atom", headers=headers)
-    assert response.mimetype == mimetype
-    assert response.data == plain.data and response.headers["ETag"] == plain.headers["ETag"]
-    assert {"Accept-Encoding", "Sec-Fetch-Dest", "Accept"} <= set(response.vary)
-    rss = client.get("/all.rss", headers=headers).mimetype
-    assert rss == mimetype.replace("atom", "rss")
-    assert client.get("/all.json", headers=headers).mimetype == "application/feed+json"
+def test_only_browser_tabs_get_the_page(client: FlaskClient, headers: dict, page: bool) -> None:
+    for fmt, media_type in (("atom", "application/atom+xml"), ("rss", "application/rss+xml")):
+        plain = client.get(f"/all.{fmt}")
+        response = client.get(f"/all.{fmt}", headers=headers)
+        assert response.headers["Vary"] == FEED_URL_VARY
+        if page:
+            assert response.mimetype == "text/html"
+            assert response.headers.get("ETag") is None
+        else:
+            assert response.mimetype == media_type
+            assert response.data == plain.data
+            assert response.headers["ETag"] == plain.headers["ETag"]
+    json_feed = client.get("/all.json", headers=headers)  # browsers show JSON as text
+    assert (json_feed.mimetype, json_feed.headers["Vary"]) == (
+        "application/feed+json",
+        "Accept-Encoding",
+    )
