@@ -15,13 +15,14 @@ the top of that file). Every slug gets an `Agency`, also one that is not in the 
 """
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from feeds.errors import SettingsError
+from feeds.links import SLUG
+from feeds.tomlfile import read_toml
 
 # First slug segment -> (English name of such bodies, their kind), for unknown slugs.
 PREFIX_NAMES: dict[str, tuple[str, str]] = {
@@ -45,7 +46,7 @@ WORD_NAMES: dict[str, str] = {
 _KIND_WORDS = {"akimat": "akimat", "maslikhat": "maslikhat"}
 
 _KEYS = ("name", "name_ru", "name_kk", "kind", "parent", "inferred")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")  # what feeds.links accepts, lower-cased
+_SLUG = re.compile(SLUG)  # what gov.kz links name and the web serves
 _SEGMENT_SEPARATORS = re.compile(r"[-_.]+")
 
 
@@ -170,17 +171,7 @@ def kind_from_slug(slug: str) -> str:
 
 def load_agencies(path: str | Path) -> Agencies:
     """Read and check a catalog file; every problem raises SettingsError naming the file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read agencies file: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    return parse_agencies(data, str(path))
+    return parse_agencies(read_toml(path, "agencies"), str(path))
 
 
 def parse_agencies(data: Mapping[str, Any], source: str) -> Agencies:
@@ -198,9 +189,10 @@ def parse_agencies(data: Mapping[str, Any], source: str) -> Agencies:
 
 def _parse_agency(slug: str, table: Any, source: str) -> Agency:
     where = f"{source}: agency {slug}"
-    if not _SLUG.match(slug):
+    if not _SLUG.fullmatch(slug):
         raise SettingsError(
-            f"{where}: not a valid slug (lower-case letters, digits, '-', '_' and '.')"
+            f"{where}: not a valid slug (lower-case letters, digits, '-' and '_', starting "
+            "with a letter or digit, at most 128 characters)"
         )
     if not isinstance(table, dict):
         raise SettingsError(f"{where}: expected a table [agencies.{slug}]")

@@ -22,7 +22,6 @@ or "section-" and a short hash of the name when nothing of it can be spelled in 
 import hashlib
 import json
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,17 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from feeds.errors import SettingsError
+from feeds.links import LANGUAGE_ORDER, WORD_SLUG
+from feeds.tomlfile import read_toml
 
 # Part of the fingerprint: bump it when the matching below changes what rules find, so the
 # store reclassifies every item even though the rule file did not change.
 MATCHER_VERSION = 1
 DEFAULT_MIN_SCORE = 2
 TITLE_WEIGHT, BODY_WEIGHT = 3, 1
-LANGUAGES = ("en", "ru", "kk")
 
-_TOPIC_KEYS = ("name", "name_ru", "name_kk", "min_score", *LANGUAGES)
+_TOPIC_KEYS = ("name", "name_ru", "name_kk", "min_score", *LANGUAGE_ORDER)
 _SECTION_KEYS = ("slug", "name", "name_ru", "name_kk")
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A word starts with a letter or digit, may hold ' . & + - inside ("e-gov", "u.s.") and may
 # end in "*"; a term is words separated by single spaces.
 _TERM = re.compile(r"^\w[\w'.&+-]*\*?(?: \w[\w'.&+-]*\*?)*$")
@@ -294,13 +293,7 @@ def _fingerprint(rules: Sequence[TopicRule], sections: Mapping[str, Topic]) -> s
 
 def load_topics(path: str | Path) -> TopicRules:
     """Read and check a topics file; every problem raises SettingsError naming the file."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read topics file: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    return parse_topics(data, str(path))
+    return parse_topics(read_toml(path, "topics"), str(path))
 
 
 def parse_topics(data: Mapping[str, Any], source: str) -> TopicRules:
@@ -353,7 +346,7 @@ def _parse_sections(tables: Mapping[str, Any], source: str) -> dict[str, Topic]:
             raise SettingsError(f"{where}: same section as {seen[key]} (case and spaces ignored)")
         seen[key] = name
         slug = _text(table, "slug", where) or section_slug(name)
-        if not _SLUG.match(slug):
+        if not WORD_SLUG.match(slug):
             raise SettingsError(
                 f"{where}: slug '{slug}' is not lower-case letters and digits joined by '-'"
             )
@@ -364,7 +357,7 @@ def _parse_sections(tables: Mapping[str, Any], source: str) -> dict[str, Topic]:
 
 def _parse_topic(slug: str, table: Any, source: str) -> TopicRule:
     where = f"{source}: topic {slug}"
-    if not _SLUG.match(slug):
+    if not WORD_SLUG.match(slug):
         raise SettingsError(
             f"{where}: not a valid slug (lower-case letters and digits joined by '-')"
         )
@@ -372,7 +365,7 @@ def _parse_topic(slug: str, table: Any, source: str) -> TopicRule:
     names = {key: _text(table, key, where) for key in ("name", "name_ru", "name_kk")}
     if not names["name"]:
         raise SettingsError(f"{where}: missing name")
-    terms = [term for lang in LANGUAGES for term in _parse_terms(table, lang, where)]
+    terms = [term for lang in LANGUAGE_ORDER for term in _parse_terms(table, lang, where)]
     if not terms:
         raise SettingsError(f"{where}: no terms (give at least one in en, ru or kk)")
     unique = tuple(dict.fromkeys(terms))  # a term repeated (in any case) counts once

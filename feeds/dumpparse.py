@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from feeds.errors import Problem
-from feeds.links import GovkzLink, extract_citations, is_govkz_url, parse_govkz_link
+from feeds.links import (
+    HAS_CITATION,
+    GovkzLink,
+    extract_citations,
+    is_govkz_url,
+    parse_govkz_link,
+)
 from feeds.textclean import (
     collapse_spaces,
     decode_references,
@@ -33,7 +39,6 @@ _OTHER_DATE_END = re.compile(
     r"(?:\s*(?:г|ж|y)\.?)?$"
 )
 MAX_TITLE_LIKE_CHARS = 300
-_HAS_CITATION = re.compile(r"(?:Source|Источник|Дереккөз)\s*:\s*https?://", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence
 # Far above any real press release (the samples' longest line has 9,600 characters), low
@@ -96,7 +101,7 @@ def _title_date(line: str) -> tuple[str, re.Match[str]] | None:
     if not line[-1:].isdigit():
         return None  # most lines: no regular expression needed
     match = _TITLE_LINE.match(line) or _DATE_ONLY.match(line)
-    if not match or _HAS_CITATION.search(line):
+    if not match or HAS_CITATION.search(line):
         return None  # a body's last line may end with a date after its citation
     return match.groupdict().get("title") or "", match
 
@@ -156,7 +161,7 @@ def _report_title_like(number: int, line: str, result: ParseResult) -> None:
         return  # most lines: no regular expression needed
     # Only the end can hold the date: searching the whole line cost 10% of an ingest.
     match = _OTHER_DATE_END.search(line, max(0, len(line) - 24))
-    if match and not _HAS_CITATION.search(line):
+    if match and not HAS_CITATION.search(line):
         result.problems.append(
             Problem(
                 result.source,

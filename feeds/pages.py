@@ -22,13 +22,9 @@ from flask import Response, request
 from feeds.catalog import Agency
 from feeds.feedmodel import FeedRef
 from feeds.feedservice import FeedService
+from feeds.links import GOVKZ_HOSTS, LANGUAGE_ORDER
 from feeds.records import KAZAKHSTAN
 from feeds.store import FeedCount
-
-LANGUAGE_ORDER = ("en", "ru", "kk")
-LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "kk": "Kazakh"}
-LANGUAGE_SELF_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
-GOVKZ_HOSTS = ("gov.kz", "www.gov.kz")
 
 LanguageMix = tuple[tuple[str, int], ...]  # (lang, items), most items first
 

@@ -10,7 +10,6 @@ project's `config/` for defaults, the current directory for environment variable
 import json
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feeds.errors import SettingsError
+from feeds.tomlfile import read_toml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "feeds.toml"
@@ -187,12 +187,7 @@ def _parse(name: str, value: Any, base: Path, origin: str) -> Any:
 
 
 def _from_file(path: Path) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read settings file: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "settings")
     known = {f.name for f in fields(Settings)}
     values = {}
     for key, value in data.items():

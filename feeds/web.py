@@ -21,6 +21,7 @@ from feeds.errors import StoreError
 from feeds.fastpath import FeedFastPath
 from feeds.feedmodel import FORMATS, MEDIA_TYPES, FeedRef
 from feeds.feedservice import BadParameter, FeedService, PageQuery, Rendered, parse_query
+from feeds.links import LANGUAGE_ORDER, LANGUAGE_SELF_NAMES
 from feeds.metrics import RENDERS, REQUESTS, exposition
 from feeds.render import render_opml
 from feeds.settings import Settings, load_settings
@@ -139,7 +140,7 @@ def feed_page_context(ref: FeedRef, query: PageQuery, fmt: str = "") -> dict[str
     links = svc.page_links(ref, "atom", query, page, base_url())
     html_links = svc.page_links(ref, fmt, query, page, base_url())
     languages = [("", "All languages")] + [
-        (lang, pages.LANGUAGE_SELF_NAMES[lang]) for lang in pages.LANGUAGE_ORDER
+        (lang, LANGUAGE_SELF_NAMES[lang]) for lang in LANGUAGE_ORDER
     ]
     return {
         "meta": svc.meta(ref, query.lang),

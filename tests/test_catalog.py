@@ -256,7 +256,11 @@ GOOD = '[agencies.kgd]\nname = "State Revenue Committee"\n'
         ("[agencies.a]\nname = 5\n", "agency a: name must be a string, got 5"),
         (
             '[agencies."Bad Slug"]\nname = "A"\n',
-            "agency Bad Slug: not a valid slug (lower-case letters, digits, '-', '_' and '.')",
+            "agency Bad Slug: not a valid slug (lower-case letters, digits, '-' and '_', starting with a letter or digit, at most 128 characters)",
+        ),
+        (  # a '.' is in no gov.kz link and no route: such an agency could never be served
+            '[agencies."mfa.x"]\nname = "A"\n',
+            "agency mfa.x: not a valid slug (lower-case letters, digits, '-' and '_', starting with a letter or digit, at most 128 characters)",
         ),
         ('[agencies]\na = "A"\n', "agency a: expected a table [agencies.a]"),
         ('agencies = "none"\n', "agencies must be tables [agencies.<slug>]"),
