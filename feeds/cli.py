@@ -13,7 +13,7 @@ import click
 from tqdm import tqdm
 
 from feeds.errors import FeedsError
-from feeds.follow import Follower, FollowReport
+from feeds.follow import Follower
 from feeds.ingest import Ingester, SourceReport, parse_bytes
 from feeds.settings import Settings, load_settings
 from feeds.sources import expand, read_file
@@ -202,31 +202,8 @@ def follow(ctx: click.Context, limit: int) -> None:
     settings = _settings(ctx)
     store = _store(ctx)
     report = Follower(store, settings, Ingester(store, settings).rules).run(limit=limit)
-    for line in follow_summary(report):
+    for line in report.lines():
         click.echo(line)
-
-
-def follow_summary(report: FollowReport, slowest: int = 5) -> list[str]:
-    """What an operator needs to see of a run: counts per outcome, failures by reason, the
-    slowest items and every failing one with its URL and reason, and a pause of the host."""
-    lines = [
-        f"{report.attempted} followed in {report.seconds:.1f} s: {report.changed} changed, "
-        f"{report.unchanged} unchanged, {report.failed} failed ({report.gone} gone)"
-    ]
-    if reasons := report.reasons():
-        lines.append("failures: " + ", ".join(f"{n} {why}" for why, n in reasons.most_common()))
-    if report.attempts:
-        lines.append("slowest:")
-        for attempt in report.slowest(slowest):
-            outcome = attempt.reason or attempt.outcome
-            lines.append(f"  {attempt.seconds:6.2f} s  {attempt.url}  {outcome}")
-    if report.errors:
-        lines.append("failing:")
-        lines += [f"  {error}" for error in report.errors]
-    if report.host_paused_until:
-        why = f": {report.pause_reason}" if report.pause_reason else ""
-        lines.append(f"gov.kz paused until {report.host_paused_until.isoformat()}{why}")
-    return lines
 
 
 @main.command()

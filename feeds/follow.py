@@ -80,6 +80,28 @@ class FollowReport:
     def slowest(self, count: int = 5) -> list[Attempt]:
         return sorted(self.attempts, key=lambda a: a.seconds, reverse=True)[:count]
 
+    def lines(self, slowest: int = 5) -> list[str]:
+        """What an operator needs to see of a run: counts per outcome, failures by reason,
+        the slowest items and every failing one with its URL and reason, a pause of the host."""
+        lines = [
+            f"{self.attempted} followed in {self.seconds:.1f} s: {self.changed} changed, "
+            f"{self.unchanged} unchanged, {self.failed} failed ({self.gone} gone)"
+        ]
+        if reasons := self.reasons():
+            lines.append("failures: " + ", ".join(f"{n} {why}" for why, n in reasons.most_common()))
+        if self.attempts:
+            lines.append("slowest:")
+            for attempt in self.slowest(slowest):
+                outcome = attempt.reason or attempt.outcome
+                lines.append(f"  {attempt.seconds:6.2f} s  {attempt.url}  {outcome}")
+        if self.errors:
+            lines.append("failing:")
+            lines += [f"  {error}" for error in self.errors]
+        if self.host_paused_until:
+            why = f": {self.pause_reason}" if self.pause_reason else ""
+            lines.append(f"gov.kz paused until {self.host_paused_until.isoformat()}{why}")
+        return lines
+
 
 class HostUnavailable(Exception):
     """The host cannot be reached or asked us to wait: stop asking it for now."""

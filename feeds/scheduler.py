@@ -108,13 +108,10 @@ class Tick:
         )
         self.touched.add(report.touched)
         if report.attempted or report.host_paused_until is None:
-            log.info(
-                "follow: %d attempted, %d changed, %d unchanged, %d failed",
-                report.attempted,
-                report.changed,
-                report.unchanged,
-                report.failed,
-            )
+            summary, *details = report.lines(slowest=3)
+            log.info("follow: %s", summary)
+            for line in details:
+                log.debug("follow: %s", line)  # each failure was logged as a warning already
         else:
             log.info("follow: gov.kz paused until %s", report.host_paused_until.isoformat())
 
