@@ -15,14 +15,24 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 from feeds.classify import TopicRules
-from feeds.enrich import GONE_RETRY, BadAnswer, api_url, backoff, parse_answer, retry_after
+from feeds.enrich import (
+    GONE_RETRY,
+    BadAnswer,
+    Enrichment,
+    api_url,
+    backoff,
+    parse_answer,
+    retry_after,
+)
 from feeds.errors import AnswerTooLarge, FetchError, HostUnreachable
 from feeds.http import Answer, ApiClient
+from feeds.language import detect_language
+from feeds.records import LANGUAGE_SAMPLE
 from feeds.settings import Settings
 from feeds.store import DueFollow, Store, Touched
 
@@ -204,12 +214,29 @@ class Follower:
             report.attempted += 1
             raise
         self._failing.clear()
+        enrichment = self._in_its_language(enrichment, due, url)
         touched = self.store.save_enrichment(
             due.item_id, enrichment, self.now(), self.rules.topics_of
         )
         report.touched.add(touched)
         outcome = "changed" if touched else "unchanged"
         report.add(Attempt(url, self.clock() - started, outcome))
+
+    @staticmethod
+    def _in_its_language(enrichment: Enrichment, due: DueFollow, url: str) -> Enrichment:
+        """The answer, without its title and body when they are in another language than
+        the item's text: the portal answers in the language asked for, or in the one it has,
+        and an English item must not turn Kazakh. Its exact time and image still apply."""
+        text = f"{enrichment.title}\n{enrichment.body_text[:LANGUAGE_SAMPLE]}"
+        if not text.strip() or (answered := detect_language(text)) == due.lang:
+            return enrichment
+        log.info(
+            "follow %s: answered in %s, not %s: only its time and image kept",
+            url,
+            answered,
+            due.lang,
+        )
+        return replace(enrichment, title="", body_html="")
 
     def _charge(
         self, due: DueFollow, url: str, exc: ItemFailed, report: FollowReport, seconds: float

@@ -101,7 +101,7 @@ class FeedRows:
 class DueFollow:
     item_id: int
     govkz_id: str
-    lang: str
+    lang: str  # of the item's text (detected), which the API is asked for
     attempts: int
 
 
@@ -678,7 +678,7 @@ class Store:
         waiting first; then those that failed before, fewest failures first. A few items
         that keep failing never hold the head of the queue."""
         due = (
-            select(follows.c.item_id, items.c.govkz_id, items.c.link_lang, follows.c.attempts)
+            select(follows.c.item_id, items.c.govkz_id, items.c.lang, follows.c.attempts)
             .join(items, items.c.id == follows.c.item_id)
             .where(follows.c.next_try <= now)
         )

@@ -27,8 +27,9 @@ class Reply:
 
 STALL = "stall"  # never answers: the request waits until the portal stops
 RESET = "reset"  # the connection is closed with a TCP reset instead of an answer
-# What the portal does for an article: (news id, how many times it was asked before) -> reply.
-Behaviour = Callable[[str, int], Reply | str]
+# What the portal does for an article: (news id, how many times it was asked before, the
+# Accept-Language asked for) -> reply.
+Behaviour = Callable[[str, int, str], Reply | str]
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class FakePortal:
             before = sum(r.news_id == news_id for r in self.requests)
             lang = handler.headers.get("Accept-Language", "")
             self.requests.append(Request(time.monotonic(), news_id, lang))
-        reply = self.behaviour(news_id, before) if news_id.isdigit() else Reply(404)
+        reply = self.behaviour(news_id, before, lang) if news_id.isdigit() else Reply(404)
         if reply == STALL:
             self.stopping.wait()
             handler.close_connection = True

@@ -129,7 +129,7 @@ def test_enrichment_of_sample_items(app: Flask, httpserver: HTTPServer) -> None:
         lost_entry.published == "2025-12-19T00:00:00+05:00"
     )  # the API's "unknown time" keeps the dump's day
     request, _ = httpserver.log[0]
-    assert request.headers["Accept-Language"] == "kk"
+    assert request.headers["Accept-Language"] == "en"  # the text's language, not the link's kk
     assert request.headers["Accept"] == "application/json"
     assert request.headers["User-Agent"].startswith("feeds/0.1.0 (+https://")
     # The same answers again change nothing: no re-render, same validators.
@@ -347,4 +347,4 @@ def test_only_news_links_are_followed(app: Flask) -> None:
     store: Store = app.extensions["feeds"].store
     due = store.due_follows(datetime.now(UTC), 1000)
     assert len(due) == 33  # the 37 sample items less the 4 without a link
-    assert {d.lang for d in due} == {"kk"}
+    assert {d.lang for d in due} == {"en", "ru"}  # the texts' languages; every link says kk

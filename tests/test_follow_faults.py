@@ -43,7 +43,7 @@ def faults(table: dict[str, object]) -> Behaviour:
     """A portal answering every article well except those in `table` (id -> STALL, RESET,
     a Reply, or a list of replies given in turn, the last one for good)."""
 
-    def behaviour(news_id: str, asked: int) -> Reply | str:
+    def behaviour(news_id: str, asked: int, lang: str) -> Reply | str:
         fault = table.get(news_id)
         if isinstance(fault, list):
             fault = fault[min(asked, len(fault) - 1)]
