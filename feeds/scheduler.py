@@ -19,6 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from feeds.catalog import load_agencies
 from feeds.feedservice import FeedService
+from feeds.fingerprint import pages_fingerprint
 from feeds.follow import Follower
 from feeds.ingest import Ingester
 from feeds.settings import Settings
@@ -121,7 +122,11 @@ class Tick:
     def summarize(self) -> None:
         """Compute the aggregates behind the index and the OPML once, here, after a change,
         so no web worker scans the store for them on a reader's request."""
-        FeedService(self.store, self.agencies, self.ingester.rules).summary()
+        fingerprint = pages_fingerprint(self.settings)  # as the web's, so they read this one
+        self.store.keep_pages_of(fingerprint)
+        FeedService(
+            self.store, self.agencies, self.ingester.rules, fingerprint=fingerprint
+        ).summary()
 
     def publish(self) -> None:
         """Ping the WebSub hub for exactly the feeds this run changed."""

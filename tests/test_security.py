@@ -618,7 +618,7 @@ def test_feed_queries_on_postgresql_read_a_page_not_the_table(
     read = {}
     for path in SHAPES:
         client.get(path)  # warm
-        app.extensions["feeds"]._cache.clear()
+        app.extensions["feeds"].pages.clear()
         with store.engine.begin() as connection:
             connection.execute(text("DELETE FROM rendered"))
         seen.clear()
