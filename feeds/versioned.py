@@ -57,6 +57,10 @@ class VersionedCache(Generic[V]):
             self.put(key, version, value)
         return value
 
+    def keys(self) -> list[Hashable]:
+        with self._lock:
+            return list(self._lru.keys())
+
     def clear(self) -> None:
         with self._lock:
             self._lru.clear()
