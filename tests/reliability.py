@@ -129,8 +129,10 @@ def raw_get(
     host, port = base.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
-        connection.putrequest("GET", path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
+        headers = headers or {}
+        own_host = any(name.lower() == "host" for name in headers)  # sent once, as given
+        connection.putrequest("GET", path, skip_host=own_host, skip_accept_encoding=True)
+        for name, value in headers.items():
             connection.putheader(name, value)
         connection.endheaders()
         response = connection.getresponse()
