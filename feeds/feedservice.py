@@ -416,8 +416,8 @@ class FeedService:
 
     @contextmanager
     def rendering_slot(self) -> Iterator[None]:
-        """One of the `max_renders` slots of renders on demand (HTML feed pages take one
-        too); RenderBusy when none is free."""
+        """One of the `max_renders` slots of renders on demand (HTML feed pages with a query
+        take one too); RenderBusy when none is free."""
         if not self._rendering.acquire(blocking=False):
             raise RenderBusy(f"already rendering {self.max_renders} pages on demand")
         try:

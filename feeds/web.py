@@ -147,7 +147,9 @@ def _page(kind: str, slug: str) -> Response | str:
         query = parse_query(request.args.to_dict())
     except BadParameter as exc:
         return _plain(400, str(exc))
-    with service().rendering_slot():  # rendered on demand, like a feed's variants
+    if not request.query_string:  # a feed's own page: as bounded as its canonical feed
+        return render_template("feed.html", **feed_page_context(ref, query))
+    with service().rendering_slot():  # any other page of it is a variant, rendered on demand
         return render_template("feed.html", **feed_page_context(ref, query))
 
 

@@ -100,7 +100,8 @@ def test_renders_on_demand_are_limited_per_process(settings: Settings) -> None:
             "5",
             "503 Service Unavailable: too many pages being rendered on demand; try again later\n",
         )
-        assert client.get("/agencies/mfa").status_code == 503  # an HTML feed page too
+        assert client.get("/agencies/mfa?limit=5").status_code == 503  # an HTML page too
+        assert client.get("/agencies/mfa").status_code == 200  # not a variant
         assert client.get("/all.atom?limit=3").status_code == 200
         assert client.get("/all.atom").status_code == 200  # canonical pages: never limited
         assert (
