@@ -2,6 +2,7 @@
 in a page or its cache keys; with it empty, only ALLOWED_HOSTS are served, others get 400."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -24,6 +25,12 @@ PATHS = [
     "/feeds.opml",
     "/healthz",
 ]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """Hosts do not depend on the kind of store: SQLite only."""
+    return f"sqlite:///{tmp_path / 'feeds.sqlite3'}"
 
 
 def app_with(settings: Settings, **changes: object) -> Flask:
