@@ -170,7 +170,8 @@ class Settings:
     )
     site_url: str = setting(
         "",
-        "Public base URL used in self links and the OPML; empty means taken from each request.",
+        "Public base URL of every link (feeds, pages, OPML); empty: the request's host, "
+        "one of ALLOWED_HOSTS.",
         _optional_http_url,
     )
     allowed_hosts: tuple[str, ...] = setting(
