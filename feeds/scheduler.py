@@ -46,6 +46,7 @@ class Tick:
         self.follower = Follower(self.store, self.settings, self.ingester.rules)
         self.agencies = load_agencies(self.settings.agencies_file)
         self.touched = Touched()
+        self.pages_kept = False  # shared pages of another fingerprint deleted (summarize)
 
     def __call__(self) -> None:
         if not self.still_leader():
@@ -123,7 +124,9 @@ class Tick:
         """Compute the aggregates behind the index and the OPML once, here, after a change,
         so no web worker scans the store for them on a reader's request."""
         fingerprint = pages_fingerprint(self.settings)  # as the web's, so they read this one
-        self.store.keep_pages_of(fingerprint)
+        if not self.pages_kept:  # once, as a web process does when it starts
+            self.store.keep_pages_of(fingerprint)
+            self.pages_kept = True
         FeedService(
             self.store, self.agencies, self.ingester.rules, fingerprint=fingerprint
         ).summary()
