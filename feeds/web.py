@@ -4,6 +4,7 @@
 import time and no scheduler is started here (gunicorn forks workers; see wsgi.py).
 """
 
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,7 @@ from feeds.render import render_opml
 from feeds.settings import Settings, load_settings
 from feeds.store import STORE_FAULTS, Store
 
+log = logging.getLogger(__name__)
 MAX_QUERY_BYTES = 2048
 BUSY_RETRY_AFTER = 5  # seconds: renders on demand take a fraction of one each
 # An item's uid as feeds.records.item_uid writes it.
@@ -55,10 +57,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["fmt"] = FormatConverter
     app.config["FEEDS_SETTINGS"] = settings
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, migrate=False)
     agencies, rules = load_agencies(settings.agencies_file), load_topics(settings.topics_file)
     fingerprint = pages_fingerprint(settings)
-    store.keep_pages_of(fingerprint)
+    _open(store, fingerprint)
     service = FeedService(
         store,
         agencies,
@@ -79,6 +81,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     fast = FeedFastPath(app.wsgi_app, service, int(settings.ingest_interval), count)
     app.wsgi_app = AllowedHosts(fast, hosts)  # type: ignore[method-assign]
     return app
+
+
+def _open(store: Store, fingerprint: str) -> None:
+    """Migrate the store and delete the shared pages of another fingerprint. A store that
+    cannot be reached at all does not stop the process: gunicorn halts every worker when one
+    fails to start, so a worker started again during an outage would take the others down;
+    this one answers 503 until the store is back (`feeds serve` and `feeds db upgrade`
+    migrate before any worker starts). A migration that fails is still an error."""
+    try:
+        store.revision()
+    except StoreError as exc:
+        log.warning("store unreachable at start (%s): answering 503 until it is back", exc)
+        return
+    store.migrate()
+    store.keep_pages_of(fingerprint)
 
 
 def service() -> FeedService:

@@ -3,6 +3,8 @@ cannot be reached, the feeds this process prepared are served as they were (same
 validators, 304s), anything else gets 503 with Retry-After, never a 500; the outage is
 logged once, and its end; full service when the store is back."""
 
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -19,7 +21,7 @@ from feeds.store import Store
 from feeds.web import create_app
 from tests.conftest import SAMPLE_DUMPS, wait_for
 from tests.pgserver import own_postgres
-from tests.reliability import gunicorn_server, raw_get, read_during, served_paths
+from tests.reliability import gunicorn_server, raw_get, read_during, served_paths, web_workers
 from tests.test_gunicorn import free_port
 
 PREPARED = ["/all.atom", "/agencies/mfa.rss", "/topics/news.json", "/all.atom?limit=5"]
@@ -100,7 +102,7 @@ def test_a_stopped_database_serves_prepared_feeds_and_503_for_the_rest(tmp_path:
         env = {"FEEDS_DATABASE_URL": server.url}
         log = tmp_path / "gunicorn.log"
         # One worker: which process prepared a feed is then known.
-        with gunicorn_server(env, log, workers=1, threads=4) as (base, _):
+        with gunicorn_server(env, log, workers=1, threads=4) as (base, master):
             prepared = answers(base, PREPARED)
             assert {status for status, _, _ in prepared.values()} == {200}
             server.stop()
@@ -120,12 +122,20 @@ def test_a_stopped_database_serves_prepared_feeds_and_503_for_the_rest(tmp_path:
                 health = raw_get(base, "/healthz")
                 assert health.status == 503 and b'"status":"error"' in health.body
             assert statuses == {304: 40, 503: 25}
+            # A worker started during the outage (this one killed) starts, and says 503: it
+            # has prepared nothing (gunicorn would halt everything if one failed to start).
+            (worker,) = web_workers(master.pid)
+            os.kill(worker, signal.SIGKILL)
+            assert wait_for(lambda: web_workers(master.pid) not in ([], [worker]), 30)
+            assert raw_get(base, "/all.atom").status == 503 and master.poll() is None
             server.start()
             assert wait_for(lambda: raw_get(base, "/healthz").status == 200, 30)
-            assert answers(base, PREPARED) == prepared
+            assert answers(base, PREPARED) == prepared  # the same bytes, made again or shared
             assert {raw_get(base, path).status for path in NOT_PREPARED} == {200}
         logged = log.read_text()
-    assert (logged.count("store unreachable"), logged.count("store reachable again")) == (1, 1)
+    assert logged.count("store unreachable (") == 2  # once in each worker
+    assert logged.count("store unreachable at start") == 1
+    assert logged.count("store reachable again") == 1  # the worker that saw it back
     assert " 500 " not in logged and "Traceback" not in logged
 
 
