@@ -38,7 +38,7 @@ from bench.synthetic import write_synthetic
 from feeds import schema
 from feeds.classify import section_slug
 from feeds.feedmodel import FeedRef
-from feeds.feedservice import SUMMARY_KEY, PageQuery
+from feeds.feedservice import PageQuery, summary_key
 from feeds.ingest import Ingester
 from feeds.records import item_uid
 from feeds.settings import Settings, load_settings
@@ -592,7 +592,9 @@ def _cold(database_url: str, options: Options) -> dict[str, dict[str, float]]:
 
 
 def _read_summary(service: Any) -> None:
-    row = service.store.get_rendered(SUMMARY_KEY, service.store.content_version())
+    row = service.store.get_rendered(
+        summary_key(service.fingerprint), service.store.content_version()
+    )
     if row is None:
         raise RuntimeError("no shared summary for the current content version")
     Summary.from_json(row["body"])

@@ -2,7 +2,9 @@
 all day, a plain GET or HEAD of a feed URL without a query string.
 
 Such a request is answered from headers and bytes prepared once per content version: a
-dictionary lookup and a version check, no Flask request, no routing, no templating.
+dictionary lookup and a version check, no Flask request, no routing, no templating. While
+the store cannot be reached, what was prepared before is served as it was (same bytes, same
+validators, so 304s go on); a feed not prepared yet gets 503 with Retry-After.
 Measured (BENCHMARKS.md): Flask's own dispatch cost more than everything else on this path,
 so this layer is the difference between about 0.5x and more than 1x of a bare Flask app
 returning the same bytes. Anything else (a query string, a browser tab, an unknown feed,
@@ -17,7 +19,10 @@ from typing import Any
 from werkzeug.http import http_date, is_resource_modified
 
 from feeds.feedservice import FeedService, PageQuery, Rendered
+from feeds.hosts import BASE, PublicBase
+from feeds.outage import StoreUnavailable
 from feeds.pages import STYLED_FEED_TYPES
+from feeds.versioned import VersionedCache
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -65,6 +70,21 @@ def prepare(rendered: Rendered, gzipped: bool, max_age: int) -> Prepared:
     return Prepared(etag, rendered.last_modified, full, common, body)
 
 
+# A store outage: what this process prepared before is served; anything else waits.
+RETRY_AFTER = 30  # seconds
+UNAVAILABLE = b"503 Service Unavailable: the store cannot be reached; try again later\n"
+FAST_PATH_ENTRIES = 16_384  # prepared answers: per feed, format, encoding and base URL
+
+
+def unavailable_headers(body: bytes, retry_after: int) -> list[tuple[str, str]]:
+    return [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Retry-After", str(retry_after)),
+        ("Cache-Control", "no-store"),
+    ]
+
+
 class FeedFastPath:
     def __init__(
         self, app: WSGIApp, service: FeedService, max_age: int, count: Callable[[str, str], None]
@@ -73,19 +93,28 @@ class FeedFastPath:
         self.service = service
         self.max_age = max_age
         self.count = count
-        self._prepared: dict[tuple, tuple[int, Prepared]] = {}
+        self.prepared: VersionedCache[Prepared] = VersionedCache(FAST_PATH_ENTRIES)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = self._candidate(environ)
-        if match is None:
-            return self.app(environ, start_response)
+        base: PublicBase | None = environ.get(BASE)
+        if match is None or base is None or not base.shared:
+            return self.app(environ, start_response)  # a page rendered on demand: Flask's
         kind = "all" if match[1] else _KINDS[match[2]]
-        version = self.service.store.content_version()
-        ref = self.service.resolve(kind, match[3] or "", version)
-        if ref is None:
-            return self.app(environ, start_response)  # Flask says 404 its way
         gzipped = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-        prepared = self._get(ref, match[4], gzipped, environ, version)
+        key = (kind, match[3] or "", match[4], gzipped, base.url)
+        try:
+            version = self.service.version()
+            prepared = self.prepared.get(key, version) or self._prepare(key, version)
+        except StoreUnavailable:
+            prepared = self.prepared.latest(key)  # stale-if-error: as it was served before
+            if prepared is None:
+                self.count(ROUTES[kind], "503")
+                headers = unavailable_headers(UNAVAILABLE, RETRY_AFTER)
+                start_response("503 SERVICE UNAVAILABLE", headers)
+                return [UNAVAILABLE]
+        if prepared is None:
+            return self.app(environ, start_response)  # no such feed: Flask says 404 its way
         if not is_resource_modified(
             environ, etag=prepared.etag, last_modified=prepared.last_modified
         ):
@@ -106,19 +135,13 @@ class FeedFastPath:
             return None
         return _FEED_PATH.match(environ.get("PATH_INFO", ""))
 
-    def _get(
-        self, ref: Any, fmt: str, gzipped: bool, environ: dict[str, Any], version: int
-    ) -> Prepared:
-        base_url = (
-            f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST') or environ['SERVER_NAME']}"
-        )
-        key = (ref, fmt, gzipped, base_url)
-        cached = self._prepared.get(key)
-        if cached and cached[0] == version:
-            return cached[1]
+    def _prepare(self, key: tuple[str, str, str, bool, str], version: int) -> Prepared | None:
+        """The answer of a feed for this version (None: no such feed), kept."""
+        kind, slug, fmt, gzipped, base_url = key
+        ref = self.service.resolve(kind, slug, version)
+        if ref is None:
+            return None
         rendered = self.service.render(ref, fmt, PageQuery(), base_url, version)
         prepared = prepare(rendered, gzipped, self.max_age)
-        if len(self._prepared) > 4096:
-            self._prepared.clear()  # bounded; refilled from the service's cache
-        self._prepared[key] = (version, prepared)
+        self.prepared.put(key, version, prepared)
         return prepared

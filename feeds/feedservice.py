@@ -2,7 +2,11 @@
 version and keep the bytes (plain and gzipped) with their validators.
 
 A request for an unchanged feed costs one lookup of the content version and a dictionary
-lookup; rendering happens only when an ingest changed something.
+lookup; rendering happens only when an ingest changed something. Only canonical pages (a
+feed's first page with no query, for a shared base URL) go to the store shared by every
+process; every other variant is rendered on demand, at most `max_renders` at once, and kept
+in a cache of this process bounded in bytes. While the store cannot be reached, what this
+process made before is served as it was.
 """
 
 import base64
@@ -10,8 +14,8 @@ import binascii
 import gzip
 import hashlib
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +23,7 @@ from urllib.parse import urlencode
 
 from feeds.catalog import Agencies
 from feeds.classify import TopicRules
+from feeds.errors import FeedsError
 from feeds.feedmodel import (
     MEDIA_TYPES,
     Category,
@@ -31,16 +36,30 @@ from feeds.feedmodel import (
     summary_text,
 )
 from feeds.links import LANGUAGES
+from feeds.outage import Outage, StoreUnavailable
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
 from feeds.sanitize import clean_html, html_to_text
-from feeds.store import Cursor, FeedCount, FeedRows, Store, Summary
+from feeds.store import STORE_FAULTS, Cursor, FeedCount, FeedRows, Store, Summary
+from feeds.versioned import VersionedCache
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
-CACHE_SIZE = 2048  # rendered pages kept per process
+# Canonical pages kept per process: one per feed, format and shared base URL, so a bound in
+# entries; every feed of a deployment with thousands of agencies fits.
+CANONICAL_PAGES = 16_384
+MEMO_ENTRIES = 16  # per-version values: known slugs, the Summary, language counts
+VARIANT_CACHE_BYTES, MAX_RENDERS = 32_000_000, 2  # the settings' defaults
 # The store's aggregates share the rendered pages' table (keyed by content version, older
 # versions deleted by each change); page keys are sha256 digests, so this cannot clash.
 SUMMARY_KEY = "summary"
+
+
+def summary_key(fingerprint: str) -> str:
+    return f"{SUMMARY_KEY}:{fingerprint}"[:64]
+
+
+class RenderBusy(FeedsError):
+    """As many pages are being rendered on demand as this process allows."""
 
 
 class BadParameter(ValueError):
@@ -106,6 +125,9 @@ class Rendered:
     last_modified: datetime
     media_type: str
 
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped) + 200  # the rest, roughly
+
 
 class FeedService:
     def __init__(
@@ -116,41 +138,72 @@ class FeedService:
         site_url: str = "",
         on_render: Callable[[], None] = lambda: None,
         hub: str = "",
+        *,
+        fingerprint: str = "",
+        variant_bytes: int = VARIANT_CACHE_BYTES,
+        max_renders: int = MAX_RENDERS,
     ) -> None:
         self.store = store
         self.agencies = agencies
         self.rules = rules
         self.site_url = site_url
-        self._cache: OrderedDict[tuple, tuple[int, Rendered]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._known: tuple[int, frozenset[str], dict[str, str]] | None = None
+        self.fingerprint = fingerprint  # of catalog, topics, templates, code (feeds.fingerprint)
         self.on_render = on_render
-        self._memo: dict[str, tuple[int, Any]] = {}
         self.hub = hub or None
+        self.pages: VersionedCache[Rendered] = VersionedCache(CANONICAL_PAGES)
+        self.variants: VersionedCache[Rendered] = VersionedCache(variant_bytes, Rendered.size)
+        self.memo: VersionedCache[Any] = VersionedCache(MEMO_ENTRIES)
+        self.max_renders = max_renders
+        self._rendering = threading.BoundedSemaphore(max_renders)
+        self.outage = Outage()
         self.renders = 0  # pages this process rendered (the rest came from a cache)
+
+    # -- the store's state -----------------------------------------------------------------
+
+    def version(self) -> int:
+        """The store's content version; StoreUnavailable when it cannot be read."""
+        try:  # not `store_faults()`: this runs on every request, a generator costs more
+            version = self.store.content_version()
+        except STORE_FAULTS as exc:
+            self.outage.failed(exc)
+            raise StoreUnavailable(f"store unavailable: {exc.__class__.__name__}") from exc
+        self.outage.answered()
+        return version
+
+    @contextmanager
+    def store_faults(self) -> Iterator[None]:
+        """Turns whatever a failing store raises into StoreUnavailable, noting the outage."""
+        try:
+            yield
+        except StoreUnavailable as exc:
+            self.outage.failed(exc)
+            raise
+        except STORE_FAULTS as exc:
+            self.outage.failed(exc)
+            raise StoreUnavailable(f"store unavailable: {exc.__class__.__name__}") from exc
 
     # -- what feeds exist ------------------------------------------------------------------
 
     def _known_slugs(self, version: int) -> tuple[frozenset[str], dict[str, str]]:
         """Agencies with items or in the catalog; topic slug -> name (subjects and sections)."""
-        known = self._known
-        if known is None or known[0] != version:
-            agencies = frozenset(self.store.agency_slugs()) | frozenset(
-                a.slug for a in self.agencies.all()
-            )
-            topics = {t.slug: t.name for t in self.rules.topics}
-            for name in self.store.section_names():
-                section = self.rules.section_topic(name)
-                topics[section.slug] = section.name
-            known = self._known = (version, agencies, topics)
-        return known[1], known[2]
+        return self.per_version("known", self._find_known, version)
+
+    def _find_known(self) -> tuple[frozenset[str], dict[str, str]]:
+        agencies = frozenset(self.store.agency_slugs()) | frozenset(
+            a.slug for a in self.agencies.all()
+        )
+        topics = {t.slug: t.name for t in self.rules.topics}
+        for name in self.store.section_names():
+            section = self.rules.section_topic(name)
+            topics[section.slug] = section.name
+        return agencies, topics
 
     def resolve(self, kind: str, slug: str = "", version: int | None = None) -> FeedRef | None:
         """The feed, or None when no such agency or topic is known."""
         if kind == "all":
             return FeedRef("all")
         if version is None:
-            version = self.store.content_version()
+            version = self.version()
         agencies, topics = self._known_slugs(version)
         if kind == "agency" and slug in agencies:
             return FeedRef("agency", slug)
@@ -158,17 +211,19 @@ class FeedService:
             return FeedRef("topic", slug)
         return None
 
-    def per_version(self, name: str, compute: Callable[[], Any]) -> Any:
+    def per_version(
+        self, name: Hashable, compute: Callable[[], Any], version: int | None = None
+    ) -> Any:
         """`compute()`, done once per content version in this process: the aggregates
         behind the index, the OPML and the feed pages scan the whole store."""
-        version = self.store.content_version()
-        with self._lock:
-            hit = self._memo.get(name)
-        if hit and hit[0] == version:
-            return hit[1]
-        value = compute()
-        with self._lock:
-            self._memo[name] = (version, value)
+        if version is None:
+            version = self.version()
+        hit = self.memo.get(name, version)
+        if hit is not None:
+            return hit
+        with self.store_faults():
+            value = compute()
+        self.memo.put(name, version, value)
         return value
 
     def summary(self) -> Summary:
@@ -181,13 +236,14 @@ class FeedService:
         # Read before the scan: a summary labelled with an older version than its data is
         # merely computed again, one labelled newer would be served stale.
         version = self.store.content_version()
-        row = self.store.get_rendered(SUMMARY_KEY, version)
+        key = summary_key(self.fingerprint)
+        row = self.store.get_rendered(key, version)
         if row is not None:
             return Summary.from_json(row["body"])
         summary = self.store.summary()
         body = summary.to_json()
         self.store.put_rendered(
-            SUMMARY_KEY,
+            key,
             version,
             {
                 "body": body,
@@ -211,12 +267,12 @@ class FeedService:
     def subtree(self, slug: str) -> frozenset[str]:
         """An agency and every agency under it, including ones the catalog does not name
         but whose slug places them there (a new "mfa-paris" is under "mfa")."""
-        known, _ = self._known_slugs(self.store.content_version())
+        known, _ = self._known_slugs(self.version())
         unnamed = {other for other in known if slug in self.agencies.ancestors(other)}
         return frozenset({slug}) | self.agencies.descendants(slug) | unnamed
 
     def topic_names(self) -> dict[str, str]:
-        return self._known_slugs(self.store.content_version())[1]
+        return self._known_slugs(self.version())[1]
 
     def meta(self, ref: FeedRef, lang: str | None = None) -> FeedMeta:
         if ref.kind == "agency":
@@ -294,34 +350,85 @@ class FeedService:
             hub=self.hub,
         )
 
+    def feed(
+        self, kind: str, slug: str, fmt: str, query: PageQuery, base_url: str, shared: bool = True
+    ) -> Rendered | None:
+        """The page of a feed; None when there is no such feed. While the store is down,
+        the copy this process made before, else StoreUnavailable."""
+        ref = FeedRef("all") if kind == "all" else FeedRef(kind, slug)  # type: ignore[arg-type]
+        try:
+            version = self.version()
+            if self.resolve(kind, slug, version) is None:
+                return None
+            return self.render(ref, fmt, query, base_url, version, shared)
+        except StoreUnavailable:
+            key = (ref, fmt, query, self.site_url or base_url)
+            stale = self._cache_of(query, shared).latest(key)
+            if stale is None:
+                raise
+            return stale
+
+    def _cache_of(self, query: PageQuery, shared: bool) -> VersionedCache[Rendered]:
+        """Canonical pages (what pollers poll) or variants (rendered on demand)."""
+        return self.pages if shared and query == PageQuery() else self.variants
+
     def render(
-        self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str, version: int | None = None
+        self,
+        ref: FeedRef,
+        fmt: str,
+        query: PageQuery,
+        base_url: str,
+        version: int | None = None,
+        shared: bool = True,
     ) -> Rendered:
-        """The page's bytes, rendered at most once per content version in the deployment:
-        this process's memory first, then the store's shared copy, then a real render."""
+        """The page's bytes. A canonical page (no query, `shared` base URL) is rendered at
+        most once per content version in the deployment: this process's memory first, then
+        the store's shared copy, then a real render. Any other page is rendered here, at
+        most `max_renders` at once (RenderBusy beyond), and kept in this process only.
+        StoreUnavailable when the store fails (`feed` then serves what was made before)."""
         base_url = self.site_url or base_url
+        key = (ref, fmt, query, base_url)
+        cache = self._cache_of(query, shared)
         if version is None:
-            version = self.store.content_version()
-        cache_key = (ref, fmt, query, base_url)
-        with self._lock:
-            cached = self._cache.get(cache_key)
-            if cached and cached[0] == version:
-                self._cache.move_to_end(cache_key)
-                return cached[1]
-        shared_key = hashlib.sha256(repr(cache_key).encode()).hexdigest()
+            version = self.version()
+        hit = cache.get(key, version)
+        if hit is not None:
+            return hit
+        with self.store_faults():
+            made = self._shared(key, version) if cache is self.pages else self._variant(key)
+        cache.put(key, version, made)
+        return made
+
+    def _shared(self, key: tuple[FeedRef, str, PageQuery, str], version: int) -> Rendered:
+        # The fingerprint of catalog, topics, templates and code is part of the key: a
+        # deploy that changed any of them never reads the pages of the one before.
+        shared_key = hashlib.sha256(repr((self.fingerprint, *key)).encode()).hexdigest()
         row = self.store.get_rendered(shared_key, version)
         if row is not None:
-            rendered = Rendered(**{k: row[k] for k in Rendered.__dataclass_fields__})
-        else:
-            rendered = self._render(ref, fmt, query, base_url)
-            self.renders += 1
-            self.on_render()
-            self.store.put_rendered(shared_key, version, asdict(rendered))
-        with self._lock:
-            self._cache[cache_key] = (version, rendered)
-            self._cache.move_to_end(cache_key)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            return Rendered(**{k: row[k] for k in Rendered.__dataclass_fields__})
+        rendered = self._counted_render(*key)
+        self.store.put_rendered(shared_key, version, asdict(rendered))
+        return rendered
+
+    def _variant(self, key: tuple[FeedRef, str, PageQuery, str]) -> Rendered:
+        with self.rendering_slot():
+            return self._counted_render(*key)
+
+    @contextmanager
+    def rendering_slot(self) -> Iterator[None]:
+        """One of the `max_renders` slots of renders on demand (HTML feed pages with a query
+        take one too); RenderBusy when none is free."""
+        if not self._rendering.acquire(blocking=False):
+            raise RenderBusy(f"already rendering {self.max_renders} pages on demand")
+        try:
+            yield
+        finally:
+            self._rendering.release()
+
+    def _counted_render(self, ref: FeedRef, fmt: str, query: PageQuery, base: str) -> Rendered:
+        rendered = self._render(ref, fmt, query, base)
+        self.renders += 1
+        self.on_render()
         return rendered
 
     def _render(self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str) -> Rendered:

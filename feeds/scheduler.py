@@ -19,6 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from feeds.catalog import load_agencies
 from feeds.feedservice import FeedService
+from feeds.fingerprint import pages_fingerprint
 from feeds.follow import Follower
 from feeds.ingest import Ingester
 from feeds.settings import Settings
@@ -45,6 +46,7 @@ class Tick:
         self.follower = Follower(self.store, self.settings, self.ingester.rules)
         self.agencies = load_agencies(self.settings.agencies_file)
         self.touched = Touched()
+        self.pages_kept = False  # shared pages of another fingerprint deleted (summarize)
 
     def __call__(self) -> None:
         if not self.still_leader():
@@ -118,7 +120,13 @@ class Tick:
     def summarize(self) -> None:
         """Compute the aggregates behind the index and the OPML once, here, after a change,
         so no web worker scans the store for them on a reader's request."""
-        FeedService(self.store, self.agencies, self.ingester.rules).summary()
+        fingerprint = pages_fingerprint(self.settings)  # as the web's, so they read this one
+        if not self.pages_kept:  # once, as a web process does when it starts
+            self.store.keep_pages_of(fingerprint)
+            self.pages_kept = True
+        FeedService(
+            self.store, self.agencies, self.ingester.rules, fingerprint=fingerprint
+        ).summary()
 
     def publish(self) -> None:
         """Ping the WebSub hub for exactly the feeds this run changed."""

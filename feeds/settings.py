@@ -111,6 +111,25 @@ def _optional_http_url(value: Any, base: Path) -> str:
     return "" if value in ("", None) else _http_url(value, base)
 
 
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])$")  # or an IPv6 literal
+
+
+def _host_names(value: Any, base: Path) -> tuple[str, ...]:
+    """Host names (no scheme, port or path), from a list or a comma-separated text."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of host names, got {value!r}")
+    bad = [name for name in value if not _HOST_NAME.match(name.lower())]
+    if bad:
+        raise ValueError(
+            f"expected host names such as localhost or feeds.example.kz (no scheme, port or "
+            f"path), got {bad[0]!r}"
+        )
+    return tuple(name.lower() for name in value)
+
+
 def setting(default: Any, help: str, parse: Parser) -> Any:
     return field(default=default, metadata={"help": help, "parse": parse})
 
@@ -143,8 +162,14 @@ class Settings:
     )
     site_url: str = setting(
         "",
-        "Public base URL used in self links and the OPML; empty means taken from each request.",
+        "Public base URL of every link (feeds, pages, OPML); empty: the request's host, "
+        "one of ALLOWED_HOSTS.",
         _optional_http_url,
+    )
+    allowed_hosts: tuple[str, ...] = setting(
+        ("localhost", "127.0.0.1", "[::1]"),
+        "Host names a request may name when SITE_URL is empty (any port); others get 400.",
+        _host_names,
     )
     websub_hub: str = setting(
         "",
@@ -163,6 +188,18 @@ class Settings:
     )
     max_dump_bytes: int = setting(
         200_000_000, "Largest dump accepted from a URL or a file, in bytes.", _positive_int
+    )
+    variant_cache_bytes: int = setting(
+        32_000_000,
+        "Bytes of pages rendered on demand (?limit=, cursors, ?lang=) each web process keeps; "
+        "least recently used first out.",
+        _positive_int,
+    )
+    max_variant_renders: int = setting(
+        2,
+        "Pages rendered on demand at once by each web process; more at once get 503 "
+        "with Retry-After.",
+        _positive_int,
     )
     log_level: str = setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.", _text)
     agencies_file: str = setting(

@@ -6,6 +6,7 @@ place and its `updated` moves while `published` stays. Each ingest of a source i
 transaction, so a crash leaves the store as it was before that source.
 """
 
+import contextlib
 import fcntl
 import json
 import threading
@@ -37,7 +38,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -47,7 +48,11 @@ from feeds.records import ItemRecord, item_uid, sort_key
 from feeds.schema import follows, item_topics, items, rendered, sources, state
 
 CONTENT_VERSION = "content_version"
+PAGES_FINGERPRINT = "pages_fingerprint"
 _VERSION_SQL = f"SELECT value FROM state WHERE name = '{CONTENT_VERSION}'"
+CONNECT_TIMEOUT = 5  # seconds
+# What a store that cannot be reached (or fails) raises, to whoever must answer anyway.
+STORE_FAULTS = (StoreError, SQLAlchemyError)
 BATCH = 500  # keys looked up per query: well under SQLite's bound-parameter limit
 TOPICS_FINGERPRINT = "topics_fingerprint"
 SECTIONS = "sections"
@@ -233,6 +238,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _connect_args(url: URL) -> dict[str, Any]:
+    # An unreachable PostgreSQL host must fail a request in seconds, not hang its worker
+    # (libpq waits forever by default); a URL's own connect_timeout wins.
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        return {"connect_timeout": CONNECT_TIMEOUT}
+    return {}
+
+
 def _engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
@@ -243,7 +256,11 @@ def _engine(url: str) -> Engine:
     try:
         # A ping before each checkout finds PostgreSQL connections a restart broke; an
         # SQLite file cannot go away under us, and the ping would cost every request.
-        engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=parsed.get_backend_name() != "sqlite",
+            connect_args=_connect_args(parsed),
+        )
     except (ArgumentError, ImportError) as exc:
         raise StoreError(f"DATABASE_URL {parsed!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
@@ -497,19 +514,38 @@ class Store:
     def content_version(self) -> int:
         """The version every rendered page is keyed by: read on every feed request, so it
         goes straight to a DB-API connection of this thread (no pool checkout, no statement
-        compiling), which takes a few microseconds instead of a hundred."""
-        reader = getattr(self._local, "reader", None)
+        compiling), which takes a few microseconds instead of a hundred.
+
+        A connection the server dropped (a restart, pg_terminate_backend) fails once: the
+        read is tried again on a fresh connection, so readers never see it, and the normal
+        case costs no extra round trip (a pre-ping would cost one per request)."""
+        faults = (self.engine.dialect.loaded_dbapi.Error, SQLAlchemyError)
         try:
-            if reader is None:
-                reader = self._local.reader = self._version_reader()
-            cursor = reader.cursor()
-            cursor.execute(_VERSION_SQL)
-            row = cursor.fetchone()
-            cursor.close()
-        except self.engine.dialect.loaded_dbapi.Error as exc:
-            self._local.reader = None
+            return self._read_version()
+        except faults:
+            self._drop_version_reader()
+        try:
+            return self._read_version()
+        except faults as exc:
+            self._drop_version_reader()
             raise StoreError(f"cannot read the content version: {exc}") from None
+
+    def _read_version(self) -> int:
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = self._version_reader()
+        cursor = reader.cursor()
+        cursor.execute(_VERSION_SQL)
+        row = cursor.fetchone()
+        cursor.close()
         return int(row[0]) if row else 0
+
+    def _drop_version_reader(self) -> None:
+        reader, self._local.reader = getattr(self._local, "reader", None), None
+        if reader is not None:
+            # Already broken: closing it only frees the socket.
+            with contextlib.suppress(self.engine.dialect.loaded_dbapi.Error):
+                reader.close()
 
     def _version_reader(self) -> Any:
         fairy = self.engine.raw_connection()
@@ -842,6 +878,34 @@ class Store:
         )
         with self.engine.begin() as connection:
             connection.execute(statement)
+
+    def keep_pages_of(self, fingerprint: str) -> None:
+        """Delete the shared pages (and Summary) made with another fingerprint of catalog,
+        topic names, templates and code (feeds.fingerprint): their keys include it, so they
+        would never be read again. Called when a web process starts."""
+        with self.engine.begin() as connection:
+            stored = connection.scalar(
+                select(state.c.value).where(state.c.name == PAGES_FINGERPRINT)
+            )
+            if stored == fingerprint:
+                return
+            connection.execute(delete(rendered))
+            # Workers start at once: an upsert, so that the second one does not fail.
+            insert_ = _upsert(self.engine.dialect.name)(state).values(
+                name=PAGES_FINGERPRINT, value=fingerprint
+            )
+            connection.execute(
+                insert_.on_conflict_do_update(
+                    index_elements=[state.c.name], set_={"value": fingerprint}
+                )
+            )
+
+    def rendered_keys(self) -> list[tuple[str, int, int]]:
+        """(key, version, bytes) of every shared page, for inspection and tests."""
+        size = func.length(rendered.c.body) + func.length(rendered.c.gzipped)
+        query = select(rendered.c.key, rendered.c.version, size).order_by(rendered.c.key)
+        with self.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(query)]
 
     # -- one scheduler -----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 import time and no scheduler is started here (gunicorn forks workers; see wsgi.py).
 """
 
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -18,16 +19,27 @@ from feeds import pages
 from feeds.catalog import load_agencies
 from feeds.classify import load_topics
 from feeds.errors import StoreError
-from feeds.fastpath import FeedFastPath
+from feeds.fastpath import RETRY_AFTER, FeedFastPath
 from feeds.feedmodel import FORMATS, MEDIA_TYPES, FeedRef
-from feeds.feedservice import BadParameter, FeedService, PageQuery, Rendered, parse_query
+from feeds.feedservice import (
+    BadParameter,
+    FeedService,
+    PageQuery,
+    RenderBusy,
+    Rendered,
+    parse_query,
+)
+from feeds.fingerprint import pages_fingerprint
+from feeds.hosts import BASE, AllowedHosts, Hosts, PublicBase
 from feeds.links import LANGUAGE_ORDER, LANGUAGE_SELF_NAMES
 from feeds.metrics import RENDERS, REQUESTS, exposition
 from feeds.render import render_opml
 from feeds.settings import Settings, load_settings
-from feeds.store import Store
+from feeds.store import STORE_FAULTS, Store
 
+log = logging.getLogger(__name__)
 MAX_QUERY_BYTES = 2048
+BUSY_RETRY_AFTER = 5  # seconds: renders on demand take a fraction of one each
 # An item's uid as feeds.records.item_uid writes it.
 _UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -46,29 +58,68 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["fmt"] = FormatConverter
     app.config["FEEDS_SETTINGS"] = settings
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, migrate=False)
+    agencies, rules = load_agencies(settings.agencies_file), load_topics(settings.topics_file)
+    fingerprint = pages_fingerprint(settings)
+    _open(store, fingerprint)
     service = FeedService(
         store,
-        load_agencies(settings.agencies_file),
-        load_topics(settings.topics_file),
+        agencies,
+        rules,
         settings.site_url,
         on_render=RENDERS.inc,
         hub=settings.websub_hub,
+        fingerprint=fingerprint,
+        variant_bytes=settings.variant_cache_bytes,
+        max_renders=settings.max_variant_renders,
     )
+    hosts = Hosts(settings.site_url, settings.allowed_hosts)
     app.extensions["feeds"] = service
+    app.extensions["feeds.hosts"] = hosts
     _routes(app)
     app.after_request(pages.feeds_for_browsers)
     count = lambda route, status: REQUESTS.labels(route, status).inc()  # noqa: E731
-    app.wsgi_app = FeedFastPath(app.wsgi_app, service, int(settings.ingest_interval), count)  # type: ignore[method-assign]
+    fast = FeedFastPath(app.wsgi_app, service, int(settings.ingest_interval), count)
+    app.wsgi_app = AllowedHosts(fast, hosts)  # type: ignore[method-assign]
     return app
+
+
+def _open(store: Store, fingerprint: str) -> None:
+    """Migrate the store and delete the shared pages of another fingerprint. A store that
+    cannot be reached at all does not stop the process: gunicorn halts every worker when one
+    fails to start, so a worker started again during an outage would take the others down;
+    this one answers 503 until the store is back (`feeds serve` and `feeds db upgrade`
+    migrate before any worker starts). A migration that fails is still an error."""
+    try:
+        store.revision()
+    except StoreError as exc:
+        log.warning("store unreachable at start (%s): answering 503 until it is back", exc)
+        return
+    store.migrate()
+    store.keep_pages_of(fingerprint)
 
 
 def service() -> FeedService:
     return current_app.extensions["feeds"]
 
 
+def public_base() -> PublicBase:
+    """SITE_URL, else the request's allowed host (feeds.hosts checked it in front)."""
+    base = request.environ.get(BASE)
+    if base is None:  # a request that did not come through the WSGI layers (tests)
+        base = current_app.extensions["feeds.hosts"].base(request.environ)
+    return base
+
+
 def base_url() -> str:
-    return request.host_url.rstrip("/")
+    return public_base().url
+
+
+def _unavailable(message: str, retry_after: int) -> Response:
+    response = _plain(503, f"503 Service Unavailable: {message}; try again later")
+    response.headers["Retry-After"] = str(retry_after)
+    response.cache_control.no_store = True
+    return response
 
 
 def _plain(status: int, message: str) -> Response:
@@ -95,24 +146,26 @@ def feed_response(rendered: Rendered) -> Response:
 
 
 def _feed(kind: str, slug: str, fmt: str) -> Response:
-    svc = service()
-    version = svc.store.content_version()  # one lookup a request: the hot path of polling
-    ref = svc.resolve(kind, slug, version)
-    if ref is None:
-        return _plain(404, f"unknown {kind} {slug!r}")
     try:
         query = parse_query(request.args.to_dict())
     except BadParameter as exc:
         return _plain(400, str(exc))
     if pages.shows_page(MEDIA_TYPES[fmt]):
+        ref = service().resolve(kind, slug)
+        if ref is None:
+            return _plain(404, f"unknown {kind} {slug!r}")
         return feed_page_at_feed_url(ref, fmt, query)
-    return feed_response(svc.render(ref, fmt, query, base_url(), version))
+    base = public_base()
+    rendered = service().feed(kind, slug, fmt, query, base.url, base.shared)
+    if rendered is None:
+        return _plain(404, f"unknown {kind} {slug!r}")
+    return feed_response(rendered)
 
 
 def feed_page_at_feed_url(ref: FeedRef, fmt: str, query: PageQuery) -> Response:
     """The feed's page for a browser tab that opened the feed's URL. Without the feed's
     validators: a browser holding the feed must not be told with a 304 that it holds this."""
-    html = render_template("feed.html", **feed_page_context(ref, query, fmt))
+    html = _feed_page_html(ref, query, fmt)
     return pages.vary_as_a_feed_url(Response(html, mimetype="text/html"))
 
 
@@ -124,12 +177,20 @@ def _page(kind: str, slug: str) -> Response | str:
         query = parse_query(request.args.to_dict())
     except BadParameter as exc:
         return _plain(400, str(exc))
-    return render_template("feed.html", **feed_page_context(ref, query))
+    return _feed_page_html(ref, query)
+
+
+def _feed_page_html(ref: FeedRef, query: PageQuery, fmt: str = "") -> str:
+    """A feed's HTML page, at its own URL or (`fmt`) at a feed URL opened in a browser."""
+    if not request.query_string:  # a feed's own page: as bounded as its canonical feed
+        return render_template("feed.html", **feed_page_context(ref, query, fmt))
+    with service().rendering_slot():  # any other page of it is a variant, rendered on demand
+        return render_template("feed.html", **feed_page_context(ref, query, fmt))
 
 
 def site_base() -> str:
     """The public base URL, as the OPML gives it: what a reader should be given to copy."""
-    return service().site_url or base_url()
+    return base_url()
 
 
 def feed_page_context(ref: FeedRef, query: PageQuery, fmt: str = "") -> dict[str, Any]:
@@ -260,6 +321,17 @@ def _routes(app: Flask) -> None:
             return {"status": "error", "error": f"store unavailable: {exc.__class__.__name__}"}, 503
         return answer, 200
 
+    def store_down(exc: Exception) -> Response:
+        service().outage.failed(exc)
+        return _unavailable("the store cannot be reached", RETRY_AFTER)
+
+    for fault in STORE_FAULTS:  # StoreUnavailable among them: a StoreError
+        app.register_error_handler(fault, store_down)
+
+    @app.errorhandler(RenderBusy)
+    def busy(exc: RenderBusy) -> Response:
+        return _unavailable("too many pages being rendered on demand", BUSY_RETRY_AFTER)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         return _plain(exc.code or 500, f"{exc.code} {exc.name}")
@@ -290,8 +362,7 @@ def index_context(q: str = "") -> dict[str, Any]:
 
 
 def opml_groups() -> list[tuple[str, list[tuple[str, str, str]]]]:
-    svc = service()
-    base = svc.site_url or base_url()
+    base = base_url()
     context = index_context()
     everything = [("All gov.kz news", f"{base}/all.atom", f"{base}/")]
     agencies = [

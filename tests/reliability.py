@@ -129,8 +129,10 @@ def raw_get(
     host, port = base.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
-        connection.putrequest("GET", path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
+        headers = headers or {}
+        own_host = any(name.lower() == "host" for name in headers)  # sent once, as given
+        connection.putrequest("GET", path, skip_host=own_host, skip_accept_encoding=True)
+        for name, value in headers.items():
             connection.putheader(name, value)
         connection.endheaders()
         response = connection.getresponse()
@@ -235,6 +237,10 @@ def _server(
     from tests.conftest import PROJECT
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+    # The readers below take any answer but 200 for an error, and read variants from several
+    # threads at once: at least as many renders on demand as a worker has threads, unless a test says
+    # otherwise (tests/test_variants.py and tests/test_flood.py test the limit itself).
+    env = {"FEEDS_MAX_VARIANT_RENDERS": "8", **env}
     with open(log, "w") as handle:
         process = subprocess.Popen(
             args, cwd=PROJECT, env={**clean, **env}, stdout=handle, stderr=subprocess.STDOUT

@@ -611,7 +611,10 @@ def test_feed_queries_on_postgresql_read_a_page_not_the_table(
     read = {}
     for path in SHAPES:
         client.get(path)  # warm
-        app.extensions["feeds"]._cache.clear()
+        # As before variants left the store: the fast path still answers the paths without
+        # a query from its memory, so only the variants are measured here.
+        for cache in (app.extensions["feeds"].pages, app.extensions["feeds"].variants):
+            cache.clear()
         with store.engine.begin() as connection:
             connection.execute(text("DELETE FROM rendered"))
         seen.clear()

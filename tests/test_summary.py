@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from feeds.feedservice import SUMMARY_KEY
+from feeds.feedservice import summary_key
+from feeds.fingerprint import pages_fingerprint
 from feeds.scheduler import Tick
 from feeds.settings import Settings
 from feeds.store import Store, Summary
@@ -34,7 +35,7 @@ def test_the_scheduler_leaves_the_counts_so_no_reader_waits_for_them(
 ) -> None:
     store = Store(settings.database_url)
     Tick(store, replace(settings, follow=False))()
-    saved = store.get_rendered(SUMMARY_KEY, store.content_version())
+    saved = store.get_rendered(summary_key(pages_fingerprint(settings)), store.content_version())
     assert saved is not None
     summary = Summary.from_json(saved["body"])
     assert summary == store.summary()
@@ -71,11 +72,14 @@ def test_a_change_makes_the_next_reader_count_again_and_share_it(
         text.replace("\n", "\nA new item on taxes 11.01.2026\nIts body.\n", 1), encoding="utf-8"
     )
     tick.ingester.run([str(dump)])
-    assert store.get_rendered(SUMMARY_KEY, store.content_version()) is None
+    assert (
+        store.get_rendered(summary_key(pages_fingerprint(settings)), store.content_version())
+        is None
+    )
     scans = aggregate_statements(first.extensions["feeds"].store)
     assert "20 items" in first.test_client().get("/").text  # counted here...
     assert scans
-    saved = store.get_rendered(SUMMARY_KEY, store.content_version())
+    saved = store.get_rendered(summary_key(pages_fingerprint(settings)), store.content_version())
     assert saved is not None and Summary.from_json(saved["body"]).items == 20
     others = aggregate_statements(second.extensions["feeds"].store)
     assert "20 items" in second.test_client().get("/").text  # ...and read there
