@@ -191,7 +191,7 @@ def _routes(app: Flask) -> None:
         row = service().store.item_by_uid(uid) if _UID.fullmatch(uid) else None
         if row is None:
             return _plain(404, f"unknown item {uid[:40]!r}")
-        agency = service().agencies.get(row["agency"]) if row["agency"] else None
+        agency = service().agencies.get(row.agency) if row.agency else None
         return render_template(
             "item.html",
             entry=service().entry(row, base_url()),
