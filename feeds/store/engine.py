@@ -67,10 +67,18 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
+# sqlite3 raises OperationalError for mistakes in SQL too ("no such column"); these of its
+# messages say the database itself failed.
+_SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o", "readonly", "full")
+
+
 def is_unavailable(exc: SQLAlchemyError) -> bool:
     """Whether the database failed rather than the statement: worth a retry, not a bug."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
+    if isinstance(exc, OperationalError) and type(exc.orig).__module__ == "sqlite3":
+        message = str(exc.orig).lower()
+        return any(sign in message for sign in _SQLITE_UNAVAILABLE)
     return isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout)
 
 
