@@ -42,8 +42,9 @@ class IngestCounts:
 
 @dataclass(frozen=True)
 class ItemRow:
-    """A stored item with its topics and what following its gov.kz link brought (`api_*`,
-    None when nothing did): the rows of a feed page and of an item's own page."""
+    """A stored item with what following its gov.kz link brought (`api_*`, None when nothing
+    did) and its topics: the rows of a feed page and of an item's own page. The fields up to
+    `first_line` are the `items` table's columns, in order (feed_rows.py checks)."""
 
     id: int
     key: str
@@ -66,10 +67,10 @@ class ItemRow:
     sort_key: int
     first_source: str
     first_line: int
-    topics: tuple[str, ...]  # slugs, sorted
     api_title: str | None
     api_body_html: str | None
     api_image: str | None
+    topics: tuple[str, ...]  # slugs, sorted
 
     @property
     def cursor(self) -> Cursor:
