@@ -34,7 +34,12 @@ class HostUnreachable(FetchError):
 
 
 class StoreError(FeedsError):
-    """The store could not be opened or migrated."""
+    """The store could not be opened or migrated, or refused what it was asked."""
+
+
+class StoreUnavailable(StoreError):
+    """The database failed to answer: it is down, a connection broke, a lock waited too
+    long. Nothing was wrong with the request; the same one may succeed later."""
 
 
 @dataclass(frozen=True)

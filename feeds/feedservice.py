@@ -40,7 +40,7 @@ from feeds.outage import Outage, StoreUnavailable
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
 from feeds.sanitize import clean_html, html_to_text
-from feeds.store import STORE_FAULTS, Cursor, FeedCount, FeedRows, Store, Summary
+from feeds.store import STORE_FAULTS, Cursor, FeedCount, FeedRows, ItemRow, Store, Summary
 from feeds.versioned import VersionedCache
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
@@ -306,28 +306,28 @@ class FeedService:
             before=query.before,
         )
 
-    def entry(self, row: dict, base_url: str) -> Entry:
-        agency = self.agencies.get(row["agency"]) if row["agency"] else None
+    def entry(self, row: ItemRow, base_url: str) -> Entry:
+        agency = self.agencies.get(row.agency) if row.agency else None
         names = self.topic_names()
-        link = row["link"] or f"{base_url}/items/{row['uid']}"
+        link = row.link or f"{base_url}/items/{row.uid}"
         return Entry(
-            id=atom_id(row["key"]),
-            uid=row["uid"],
-            title=row["api_title"] or row["title"],
+            id=atom_id(row.key),
+            uid=row.uid,
+            title=row.api_title or row.title,
             link=link,
-            author=agency.name_in(row["lang"]) if agency else "gov.kz",
-            categories=tuple(Category(t, names.get(t, t)) for t in row["topics"]),
-            content_html=clean_html(row["api_body_html"])
-            if row["api_body_html"]
-            else content_html(row["body"], link),
+            author=agency.name_in(row.lang) if agency else "gov.kz",
+            categories=tuple(Category(t, names.get(t, t)) for t in row.topics),
+            content_html=clean_html(row.api_body_html)
+            if row.api_body_html
+            else content_html(row.body, link),
             summary=summary_text(
-                html_to_text(row["api_body_html"]) if row["api_body_html"] else row["body"]
+                html_to_text(row.api_body_html) if row.api_body_html else row.body
             ),
-            published=row["published"].astimezone(KAZAKHSTAN),
-            updated=row["updated"].astimezone(KAZAKHSTAN),
-            lang=row["lang"],
-            image=row["api_image"],
-            other_sources=tuple(filter(None, row["other_sources"].split("\n"))),
+            published=row.published.astimezone(KAZAKHSTAN),
+            updated=row.updated.astimezone(KAZAKHSTAN),
+            lang=row.lang,
+            image=row.api_image,
+            other_sources=tuple(filter(None, row.other_sources.split("\n"))),
         )
 
     def page_links(
@@ -345,8 +345,8 @@ class FeedService:
             alternate=f"{base_url}{ref.path()}",
             first=url(),
             icon=f"{base_url}/static/icon.png",
-            next=url(after=(rows[-1]["sort_key"], rows[-1]["id"])) if older else None,
-            previous=url(before=(rows[0]["sort_key"], rows[0]["id"])) if newer else None,
+            next=url(after=rows[-1].cursor) if older else None,
+            previous=url(before=rows[0].cursor) if newer else None,
             hub=self.hub,
         )
 

@@ -78,7 +78,7 @@ class Ingester:
             report.error = str(exc)
             return report
         digest = hashlib.sha256(data).hexdigest() if data is not None else None
-        if data is None or (previous and previous["content_sha256"] == digest):
+        if data is None or (previous and previous.content_sha256 == digest):
             report.skipped = True
             return report
         parsed = parse_bytes(data, source.name)
@@ -107,8 +107,8 @@ class Ingester:
             source.name,
             timeout=self.settings.fetch_timeout,
             max_bytes=self.settings.max_dump_bytes,
-            etag=previous["etag"] if previous else None,
-            last_modified=previous["last_modified"] if previous else None,
+            etag=previous.etag if previous else None,
+            last_modified=previous.last_modified if previous else None,
         )
         return (
             (None if fetched.status == 304 else fetched.body),

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, render_template, request
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
@@ -279,7 +278,7 @@ def _routes(app: Flask) -> None:
         row = service().store.item_by_uid(uid) if _UID.fullmatch(uid) else None
         if row is None:
             return _plain(404, f"unknown item {uid[:40]!r}")
-        agency = service().agencies.get(row["agency"]) if row["agency"] else None
+        agency = service().agencies.get(row.agency) if row.agency else None
         return render_template(
             "item.html",
             entry=service().entry(row, base_url()),
@@ -317,7 +316,7 @@ def _routes(app: Flask) -> None:
                 "last_follow": store.get_state("last_follow"),
                 "follow": store.follow_stats().as_dict(datetime.now(UTC)),
             }
-        except (SQLAlchemyError, StoreError) as exc:
+        except StoreError as exc:
             return {"status": "error", "error": f"store unavailable: {exc.__class__.__name__}"}, 503
         return answer, 200
 

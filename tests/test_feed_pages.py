@@ -63,10 +63,10 @@ def walk_forwards(store: Store, limit: int, **filters) -> list[int]:
     after: Cursor | None = None
     while True:
         page = store.feed_rows(limit=limit, after=after, **filters)
-        seen += [row["id"] for row in page.rows]
+        seen += [row.id for row in page.rows]
         if not page.more:
             return seen
-        after = (page.rows[-1]["sort_key"], page.rows[-1]["id"])
+        after = (page.rows[-1].sort_key, page.rows[-1].id)
 
 
 def walk_backwards(store: Store, limit: int, oldest: Cursor, **filters) -> list[int]:
@@ -75,10 +75,10 @@ def walk_backwards(store: Store, limit: int, oldest: Cursor, **filters) -> list[
     before: Cursor | None = oldest
     while True:
         page = store.feed_rows(limit=limit, before=before, **filters)
-        seen = [row["id"] for row in page.rows] + seen
+        seen = [row.id for row in page.rows] + seen
         if not page.more:
             return seen
-        before = (page.rows[0]["sort_key"], page.rows[0]["id"])
+        before = (page.rows[0].sort_key, page.rows[0].id)
 
 
 @pytest.mark.parametrize("lang", [None, "en", "ru", "kk"])

@@ -22,7 +22,7 @@ en = ["zoo*"]
 
 def topics_by_title(app) -> dict[str, list[str]]:
     rows = app.extensions["feeds"].store.feed_rows(limit=500).rows
-    return {row["title"]: row["topics"] for row in rows}
+    return {row.title: list(row.topics) for row in rows}
 
 
 def test_new_rules_reclassify_stored_items(settings: Settings, tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def test_old_schema_is_migrated_on_first_use(database_url: str) -> None:
     from sqlalchemy import insert
 
     from feeds.schema import items
-    from feeds.store import _alembic_config
+    from feeds.store.engine import alembic_config as _alembic_config
 
     old = Store(database_url, migrate=False)
     parsed = parse_bytes(SAMPLE_DUMPS[0].read_bytes(), "old.txt").records[1]  # a news item
@@ -140,7 +140,7 @@ def test_topic_rows_of_an_old_store_get_their_items_language(database_url: str) 
     from sqlalchemy import insert, select, text
 
     from feeds.schema import item_topics, items
-    from feeds.store import _alembic_config
+    from feeds.store.engine import alembic_config as _alembic_config
 
     old = Store(database_url, migrate=False)
     records = parse_bytes(SAMPLE_DUMPS[0].read_bytes(), "old.txt").records
@@ -163,7 +163,7 @@ def test_topic_rows_of_an_old_store_get_their_items_language(database_url: str) 
         copied = dict(connection.execute(select(item_topics.c.item_id, item_topics.c.lang)).all())
     assert copied == languages and set(languages.values()) == {"en"}
     page = store.feed_rows(limit=5, topic="news", lang="en")
-    assert [row["id"] for row in page.rows] == newest_first == [1, 2, 3]  # the dump's order
+    assert [row.id for row in page.rows] == newest_first == [1, 2, 3]  # the dump's order
     store.close()
 
 

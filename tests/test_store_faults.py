@@ -179,8 +179,17 @@ def test_pointed_at_a_dead_store(app_pointed_at_a_dead_store: Flask, settings: S
             assert answer.status_code == 200
             again = client.get(path, headers={"If-None-Match": answer.headers["ETag"], **headers})
             assert (again.status_code, again.headers["ETag"]) == (304, answer.headers["ETag"])
-        browser = client.get(path, headers={"Sec-Fetch-Dest": "document"})
-        assert browser.status_code == 200  # Flask's path serves its copy too
+    # In a browser tab a JSON Feed stays JSON (Flask's path serves its copy too); an Atom or
+    # RSS URL is the feed's HTML page, which needs the store.
+    tabs = {path: client.get(path, headers={"Sec-Fetch-Dest": "document"}) for path in PREPARED}
+    assert {
+        path: (tab.status_code, tab.headers.get("Retry-After")) for path, tab in tabs.items()
+    } == {
+        "/all.atom": (503, "30"),
+        "/agencies/mfa.rss": (503, "30"),
+        "/topics/news.json": (200, None),
+        "/all.atom?limit=5": (503, "30"),
+    }
     for path in [*NOT_PREPARED, "/items/00000000-0000-0000-0000-000000000000", "/metrics"]:
         answer = client.get(path)
         assert (answer.status_code, answer.headers.get("Retry-After")) == (503, "30"), path

@@ -1,4 +1,4 @@
-"""Alembic environment: run on the connection the store hands over (see feeds.store)."""
+"""Alembic environment: run on the connection the store hands over (see feeds.store.engine)."""
 
 from alembic import context
 

@@ -1,0 +1,77 @@
+"""The store: the only package that speaks SQL (SQLAlchemy Core, SQLite or PostgreSQL).
+
+One `Store` made of one mixin per concern, all on one engine (`engine.StoreBase`):
+
+- `items`: the ingest of dump sources, topic rows, reclassification;
+- `feed_rows`: feed pages (keyset paging and its query builder) and items by uid;
+- `aggregates`: counts per agency, topic, section and language, and the `Summary`;
+- `follows`: which items to follow, what following them brought, their back-off;
+- `state`: named values, run counts, source states and the content version;
+- `rendered`: the rendered pages every process shares;
+- `locks`: the scheduler's leader lock.
+
+What the store returns are the typed records of `models`; what it raises are `StoreError`
+and `StoreUnavailable` (feeds.errors), never SQLAlchemy's exceptions.
+"""
+
+from feeds.errors import StoreError, StoreUnavailable
+from feeds.store.aggregates import AggregatesMixin
+from feeds.store.feed_rows import MERGED_AGENCIES, FeedRowsMixin
+from feeds.store.follows import FollowsMixin
+from feeds.store.items import ItemsMixin, TopicsOf, sections_only
+from feeds.store.locks import FileLeaderLock, LeaderLock, LocksMixin, PostgresLeaderLock
+from feeds.store.models import (
+    Cursor,
+    DueFollow,
+    FeedCount,
+    FeedRows,
+    FollowStats,
+    IngestCounts,
+    ItemRow,
+    SourceState,
+    Summary,
+    Touched,
+)
+from feeds.store.rendered import RenderedMixin
+from feeds.store.state import CONTENT_VERSION, StateMixin
+
+# What a store that cannot be reached (or fails) raises, to whoever must answer anyway: the
+# store wraps every SQLAlchemy error into these.
+STORE_FAULTS = (StoreError,)
+
+
+class Store(
+    ItemsMixin,
+    FeedRowsMixin,
+    AggregatesMixin,
+    FollowsMixin,
+    StateMixin,
+    RenderedMixin,
+    LocksMixin,
+):
+    """Every call site's `store.x(...)`: the mixins share one engine and its connections."""
+
+
+__all__ = [
+    "CONTENT_VERSION",
+    "MERGED_AGENCIES",
+    "STORE_FAULTS",
+    "Cursor",
+    "DueFollow",
+    "FeedCount",
+    "FeedRows",
+    "FileLeaderLock",
+    "FollowStats",
+    "IngestCounts",
+    "ItemRow",
+    "LeaderLock",
+    "PostgresLeaderLock",
+    "SourceState",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "Summary",
+    "TopicsOf",
+    "Touched",
+    "sections_only",
+]
