@@ -38,11 +38,11 @@ from bench.synthetic import write_synthetic
 from feeds import schema
 from feeds.classify import section_slug
 from feeds.feedmodel import FeedRef
-from feeds.feedservice import PageQuery, summary_key
+from feeds.feedservice import PageQuery
 from feeds.ingest import Ingester
 from feeds.records import item_uid
 from feeds.settings import Settings, load_settings
-from feeds.store import Store, Summary
+from feeds.store import Store, Summary, summary_key
 from feeds.web import create_app
 
 GZIP = {"Accept-Encoding": "gzip"}

@@ -18,8 +18,10 @@ from typing import Any
 
 from werkzeug.http import http_date, is_resource_modified
 
+from feeds.feedmodel import FORMATS
 from feeds.feedservice import FeedService, PageQuery, Rendered
 from feeds.hosts import BASE, PublicBase
+from feeds.links import SLUG
 from feeds.outage import StoreUnavailable
 from feeds.pages import STYLED_FEED_TYPES
 from feeds.versioned import VersionedCache
@@ -27,9 +29,7 @@ from feeds.versioned import VersionedCache
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-_FEED_PATH = re.compile(
-    r"^/(?:(all)|(agencies|topics)/([a-z0-9][a-z0-9_-]{0,127}))\.(atom|rss|json)$"
-)
+_FEED_PATH = re.compile(rf"^/(?:(all)|(agencies|topics)/({SLUG}))\.({'|'.join(FORMATS)})$")
 _KINDS = {"agencies": "agency", "topics": "topic"}
 ROUTES = {  # the Flask rule of each path shape, so /metrics counts both paths alike
     "all": "/all.<fmt:fmt>",
@@ -53,9 +53,10 @@ def prepare(rendered: Rendered, gzipped: bool, max_age: int) -> Prepared:
     body = rendered.gzipped if gzipped else rendered.body
     styled = rendered.media_type in STYLED_FEED_TYPES
     etag = rendered.etag + ("-gz" if gzipped else "")
+    # A 304 repeats what a cache must update (RFC 9110, 15.4.5): with an ETag, no
+    # Last-Modified (werkzeug drops it from Flask's 304s too).
     common = [
         ("ETag", f'"{etag}"'),
-        ("Last-Modified", http_date(rendered.last_modified)),
         ("Cache-Control", f"public, max-age={max_age}"),
         # As feeds.pages.feeds_for_browsers says for Flask's answers: Atom and RSS differ
         # for browser tabs.
@@ -65,6 +66,7 @@ def prepare(rendered: Rendered, gzipped: bool, max_age: int) -> Prepared:
         ("Content-Type", f"{rendered.media_type}; charset=utf-8"),
         ("Content-Length", str(len(body))),
         *([("Content-Encoding", "gzip")] if gzipped else []),
+        ("Last-Modified", http_date(rendered.last_modified)),
         *common,
     ]
     return Prepared(etag, rendered.last_modified, full, common, body)

@@ -49,13 +49,6 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 CANONICAL_PAGES = 16_384
 MEMO_ENTRIES = 16  # per-version values: known slugs, the Summary, language counts
 VARIANT_CACHE_BYTES, MAX_RENDERS = 32_000_000, 2  # the settings' defaults
-# The store's aggregates share the rendered pages' table (keyed by content version, older
-# versions deleted by each change); page keys are sha256 digests, so this cannot clash.
-SUMMARY_KEY = "summary"
-
-
-def summary_key(fingerprint: str) -> str:
-    return f"{SUMMARY_KEY}:{fingerprint}"[:64]
 
 
 class RenderBusy(FeedsError):
@@ -182,6 +175,26 @@ class FeedService:
             self.outage.failed(exc)
             raise StoreUnavailable(f"store unavailable: {exc.__class__.__name__}") from exc
 
+    def health(self) -> dict[str, Any]:
+        """What /healthz says of the store: items, versions, runs and follow states."""
+        store = self.store
+        with self.store_faults():
+            last = store.last_ingest()
+            return {
+                "status": "ok",
+                "items": store.count_items(),
+                "content_version": store.content_version(),
+                "last_ingest": last.isoformat() if last else None,
+                "last_good_ingest": store.get_state("last_good_ingest"),
+                "last_follow": store.get_state("last_follow"),
+                "follow": store.follow_stats().as_dict(datetime.now(UTC)),
+            }
+
+    def item(self, uid: str) -> ItemRow | None:
+        """The item of one of our uids (feeds.records.item_uid), or None."""
+        with self.store_faults():
+            return self.store.item_by_uid(uid)
+
     # -- what feeds exist ------------------------------------------------------------------
 
     def _known_slugs(self, version: int) -> tuple[frozenset[str], dict[str, str]]:
@@ -233,27 +246,7 @@ class FeedService:
         return self.per_version("summary", self._shared_summary)
 
     def _shared_summary(self) -> Summary:
-        # Read before the scan: a summary labelled with an older version than its data is
-        # merely computed again, one labelled newer would be served stale.
-        version = self.store.content_version()
-        key = summary_key(self.fingerprint)
-        row = self.store.get_rendered(key, version)
-        if row is not None:
-            return Summary.from_json(row["body"])
-        summary = self.store.summary()
-        body = summary.to_json()
-        self.store.put_rendered(
-            key,
-            version,
-            {
-                "body": body,
-                "gzipped": b"",
-                "etag": hashlib.sha256(body).hexdigest()[:32],
-                "last_modified": datetime.now(UTC),
-                "media_type": "application/json",
-            },
-        )
-        return summary
+        return self.store.shared_summary(self.fingerprint)
 
     def agency_counts(self) -> list[FeedCount]:
         return self.summary().agencies

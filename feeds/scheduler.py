@@ -18,7 +18,6 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from feeds.catalog import load_agencies
-from feeds.feedservice import FeedService
 from feeds.fingerprint import pages_fingerprint
 from feeds.follow import Follower
 from feeds.ingest import Ingester
@@ -124,9 +123,7 @@ class Tick:
         if not self.pages_kept:  # once, as a web process does when it starts
             self.store.keep_pages_of(fingerprint)
             self.pages_kept = True
-        FeedService(
-            self.store, self.agencies, self.ingester.rules, fingerprint=fingerprint
-        ).summary()
+        self.store.shared_summary(fingerprint)
 
     def publish(self) -> None:
         """Ping the WebSub hub for exactly the feeds this run changed."""

@@ -12,13 +12,14 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import is_resource_modified
 from werkzeug.routing import BaseConverter
 
 from feeds import pages
 from feeds.catalog import load_agencies
 from feeds.classify import load_topics
 from feeds.errors import StoreError
-from feeds.fastpath import RETRY_AFTER, FeedFastPath
+from feeds.fastpath import RETRY_AFTER, FeedFastPath, prepare
 from feeds.feedmodel import FORMATS, MEDIA_TYPES, FeedRef
 from feeds.feedservice import (
     BadParameter,
@@ -30,7 +31,7 @@ from feeds.feedservice import (
 )
 from feeds.fingerprint import pages_fingerprint
 from feeds.hosts import BASE, AllowedHosts, Hosts, PublicBase
-from feeds.links import LANGUAGE_ORDER, LANGUAGE_SELF_NAMES
+from feeds.links import LANGUAGE_ORDER, LANGUAGE_SELF_NAMES, SLUG
 from feeds.metrics import RENDERS, REQUESTS, exposition
 from feeds.render import render_opml
 from feeds.settings import Settings, load_settings
@@ -44,7 +45,7 @@ _UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 
 class SlugConverter(BaseConverter):
-    regex = r"[a-z0-9][a-z0-9_-]{0,127}"
+    regex = SLUG
 
 
 class FormatConverter(BaseConverter):
@@ -126,22 +127,17 @@ def _plain(status: int, message: str) -> Response:
 
 
 def feed_response(rendered: Rendered) -> Response:
-    """The stored bytes with validators; 304 for a matching conditional request."""
+    """The stored bytes with validators; 304 for a matching conditional request. The headers
+    are the fast path's (`feeds.fastpath.prepare`), so that both paths answer alike."""
     settings: Settings = current_app.config["FEEDS_SETTINGS"]
     gzipped = request.accept_encodings["gzip"] > 0
-    response = Response(
-        rendered.gzipped if gzipped else rendered.body,
-        content_type=f"{rendered.media_type}; charset=utf-8",
-    )
-    if gzipped:
-        response.content_encoding = "gzip"
-    # A strong ETag per representation: the gzipped bytes differ from the plain ones.
-    response.set_etag(rendered.etag + ("-gz" if gzipped else ""))
-    response.last_modified = rendered.last_modified
-    response.cache_control.public = True
-    response.cache_control.max_age = int(settings.ingest_interval)
-    response.vary.add("Accept-Encoding")
-    return response.make_conditional(request)
+    prepared = prepare(rendered, gzipped, int(settings.ingest_interval))
+    etag, modified = prepared.etag, prepared.last_modified
+    if not is_resource_modified(request.environ, etag=etag, last_modified=modified):
+        response = Response(status=304, headers=prepared.not_modified)
+        del response.headers["Content-Type"]  # a 304 has no body to have a type
+        return response
+    return Response(prepared.body, headers=prepared.full)
 
 
 def _feed(kind: str, slug: str, fmt: str) -> Response:
@@ -275,7 +271,7 @@ def _routes(app: Flask) -> None:
     def item_page(uid: str) -> Response | str:
         # Only what could be one of our uids is looked up: any other text is unknown, and
         # some (a NUL) PostgreSQL would refuse with an error instead of finding nothing.
-        row = service().store.item_by_uid(uid) if _UID.fullmatch(uid) else None
+        row = service().item(uid) if _UID.fullmatch(uid) else None
         if row is None:
             return _plain(404, f"unknown item {uid[:40]!r}")
         agency = service().agencies.get(row.agency) if row.agency else None
@@ -304,21 +300,10 @@ def _routes(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:
-        store = service().store
         try:
-            last = store.last_ingest()
-            answer = {
-                "status": "ok",
-                "items": store.count_items(),
-                "content_version": store.content_version(),
-                "last_ingest": last.isoformat() if last else None,
-                "last_good_ingest": store.get_state("last_good_ingest"),
-                "last_follow": store.get_state("last_follow"),
-                "follow": store.follow_stats().as_dict(datetime.now(UTC)),
-            }
+            return service().health(), 200
         except StoreError as exc:
             return {"status": "error", "error": f"store unavailable: {exc.__class__.__name__}"}, 503
-        return answer, 200
 
     def store_down(exc: Exception) -> Response:
         service().outage.failed(exc)

@@ -51,6 +51,14 @@ def test_same_answer_as_flask(app: Flask, path: str, encoding: str) -> None:
     )
     head = client.head(path, headers=asked)
     assert (head.status_code, head.data, headers(head)) == (200, b"", headers(fast))
+    conditional = {"If-None-Match": fast.headers["ETag"], **asked}
+    fast_304 = client.get(path, headers=conditional)
+    slow_304 = client.get(path + "?limit=50", headers=conditional)
+    assert (fast_304.status_code, fast_304.data, headers(fast_304)) == (
+        304,
+        b"",
+        headers(slow_304),
+    )
 
 
 def test_conditional_requests_on_the_fast_path(app: Flask) -> None:

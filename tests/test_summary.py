@@ -8,11 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from feeds.feedservice import summary_key
 from feeds.fingerprint import pages_fingerprint
 from feeds.scheduler import Tick
 from feeds.settings import Settings
-from feeds.store import Store, Summary
+from feeds.store import Store, Summary, summary_key
 from feeds.web import create_app
 from tests.conftest import SAMPLE_DUMPS
 from tests.expected_items import ITEMS

@@ -15,7 +15,7 @@ and `StoreUnavailable` (feeds.errors), never SQLAlchemy's exceptions.
 """
 
 from feeds.errors import StoreError, StoreUnavailable
-from feeds.store.aggregates import AggregatesMixin
+from feeds.store.aggregates import AggregatesMixin, summary_key
 from feeds.store.feed_rows import MERGED_AGENCIES, FeedRowsMixin
 from feeds.store.follows import FollowsMixin
 from feeds.store.items import ItemsMixin, TopicsOf, sections_only
@@ -74,4 +74,5 @@ __all__ = [
     "TopicsOf",
     "Touched",
     "sections_only",
+    "summary_key",
 ]

@@ -1,20 +1,47 @@
 """Counts over the whole store: items per agency, topic, section and language, and the
 `Summary` of them that the index, the OPML and the feed pages' headers show."""
 
+import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, literal, select
 
 from feeds.schema import item_topics, items, sources
-from feeds.store.engine import StoreBase
 from feeds.store.items import SECTIONS
 from feeds.store.models import FeedCount, Summary
-from feeds.store.state import read_state
+from feeds.store.rendered import RenderedMixin
+from feeds.store.state import StateMixin, read_state
+
+SUMMARY_KEY = "summary"
 
 
-class AggregatesMixin(StoreBase):
+def summary_key(fingerprint: str) -> str:
+    """The Summary's key in the rendered pages' table (page keys are sha256 digests, so this
+    cannot clash); with the pages' fingerprint, as their names shape it too."""
+    return f"{SUMMARY_KEY}:{fingerprint}"[:64]
+
+
+class AggregatesMixin(StateMixin, RenderedMixin):
+    def shared_summary(self, fingerprint: str) -> Summary:
+        """The Summary of the current content version as every process shares it: the copy
+        some process (the scheduler, right after each change) left in the store, else
+        computed here and left there for the others."""
+        # Read before the scan: a summary labelled with an older version than its data is
+        # merely computed again, one labelled newer would be served stale.
+        version = self.content_version()
+        key = summary_key(fingerprint)
+        row = self.get_rendered(key, version)
+        if row is not None:
+            return Summary.from_json(row["body"])
+        summary = self.summary()
+        body = summary.to_json()
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        kept = {"body": body, "gzipped": b"", "etag": digest, "media_type": "application/json"}
+        self.put_rendered(key, version, {**kept, "last_modified": datetime.now(UTC)})
+        return summary
+
     def summary(self) -> Summary:
         """Every aggregate at once: scans of the whole store (1.4 s at 200,000 items), so
         callers keep the result per content version (`FeedService.summary`)."""
