@@ -75,6 +75,15 @@ def store(database_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
+def sample_store(database_url: str, settings: Settings) -> Iterator[Store]:
+    """A store holding the sample dumps."""
+    store = Store(database_url)
+    Ingester(store, settings).run(settings.dumps)
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def settings(database_url: str) -> Settings:
     return load_settings(env={}, database_url=database_url, dumps=tuple(map(str, SAMPLE_DUMPS)))
 

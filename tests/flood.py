@@ -68,18 +68,11 @@ def _flood_main() -> None:
 
 
 def start_flood(base: str, requests: list[tuple[str, str]], threads: int) -> subprocess.Popen:
-    from tests.conftest import PROJECT
+    from tests.reliability import python_child
 
     code = "from tests.flood import _flood_main; _flood_main()"
-    flood = subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    flood = python_child(code, {"base": base, "requests": requests, "threads": threads})
     assert flood.stdin is not None
-    flood.stdin.write(json.dumps({"base": base, "requests": requests, "threads": threads}) + "\n")
     flood.stdin.close()
     return flood
 

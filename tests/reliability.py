@@ -362,24 +362,32 @@ def read_during(base: str, paths: list[str], threads: int, wait: Callable[[], ob
     return total
 
 
-def read_elsewhere(
-    base: str, paths: list[str], threads: int, wait: Callable[[], object]
-) -> ReadStats:
-    """`read_during` in a process of its own: the readers' clocks then do not count the time
-    other threads of this process (a fake gov.kz writing megabytes) hold the interpreter."""
+def python_child(code: str, message: dict) -> subprocess.Popen:
+    """`python -c code` in the project, told `message` as one JSON line on its stdin, which
+    stays open (the child may wait for it to close); its stdout is a text pipe."""
     from tests.conftest import PROJECT
 
-    code = "import sys; from tests.reliability import _read_until_stdin_closes as r; r()"
-    reader = subprocess.Popen(
+    child = subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=PROJECT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert reader.stdin is not None
-    reader.stdin.write(json.dumps({"base": base, "paths": paths, "threads": threads}) + "\n")
-    reader.stdin.flush()
+    assert child.stdin is not None
+    child.stdin.write(json.dumps(message) + "\n")
+    child.stdin.flush()
+    return child
+
+
+def read_elsewhere(
+    base: str, paths: list[str], threads: int, wait: Callable[[], object]
+) -> ReadStats:
+    """`read_during` in a process of its own: the readers' clocks then do not count the time
+    other threads of this process (a fake gov.kz writing megabytes) hold the interpreter."""
+
+    code = "import sys; from tests.reliability import _read_until_stdin_closes as r; r()"
+    reader = python_child(code, {"base": base, "paths": paths, "threads": threads})
     try:
         wait()
     finally:

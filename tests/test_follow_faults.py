@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,11 +52,8 @@ def faults(table: dict[str, object]) -> Behaviour:
 
 
 @pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    store = Store(settings.database_url)
-    Ingester(store, settings).run(settings.dumps)
-    yield store
-    store.close()
+def store(sample_store: Store) -> Store:
+    return sample_store
 
 
 def follower(store: Store, settings: Settings, portal: str, **changes: object) -> Follower:

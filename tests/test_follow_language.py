@@ -6,7 +6,6 @@ language never replaces the item's text; its exact time and image still apply.
 The stand-in portal answers in the language it is asked for, as gov.kz does.
 """
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import feedparser
@@ -36,11 +35,8 @@ def in_language(lang: str, news_id: str) -> Reply:
 
 
 @pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    store = Store(settings.database_url)
-    Ingester(store, settings).run(settings.dumps)
-    yield store
-    store.close()
+def store(sample_store: Store) -> Store:
+    return sample_store
 
 
 def follow_all(store: Store, settings: Settings, portal: FakePortal) -> None:
