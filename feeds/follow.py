@@ -93,9 +93,11 @@ class FollowReport:
     def lines(self, slowest: int = 5) -> list[str]:
         """What an operator needs to see of a run: counts per outcome, failures by reason,
         the slowest items and every failing one with its URL and reason, a pause of the host."""
+        paused = sum(attempt.outcome == "paused" for attempt in self.attempts)
         lines = [
             f"{self.attempted} followed in {self.seconds:.1f} s: {self.changed} changed, "
             f"{self.unchanged} unchanged, {self.failed} failed ({self.gone} gone)"
+            + (f", {paused} met gov.kz unavailable" if paused else "")
         ]
         if reasons := self.reasons():
             lines.append("failures: " + ", ".join(f"{n} {why}" for why, n in reasons.most_common()))
