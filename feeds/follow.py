@@ -85,7 +85,7 @@ class FollowReport:
 
     def reasons(self) -> Counter[str]:
         """Failures by reason ("timed out", "HTTP 500", ...), most frequent first."""
-        return Counter(a.reason for a in self.attempts if a.reason)
+        return Counter(a.reason for a in self.attempts if a.outcome in ("failed", "gone"))
 
     def slowest(self, count: int = 5) -> list[Attempt]:
         return sorted(self.attempts, key=lambda a: a.seconds, reverse=True)[:count]

@@ -171,6 +171,7 @@ def test_the_host_pauses_when_down_and_resumes_after(store: Store, settings: Set
         f"1 followed in {report.seconds:.1f} s: 0 changed, 0 unchanged, 0 failed (0 gone), "
         "1 met gov.kz unavailable"
     )
+    assert report.reasons() == {}  # waiting for the host is no item's failure
     assert started + RETRY_FIRST <= report.host_paused_until <= datetime.now(UTC) + RETRY_FIRST
     assert state(store, DUE[0])["attempts"] == 0  # the host's fault, not the article's
     assert down.run().attempted == 0  # paused
