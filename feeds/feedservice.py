@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from feeds.catalog import Agencies
 from feeds.classify import TopicRules
-from feeds.errors import FeedsError
+from feeds.errors import FeedsError, StoreError
 from feeds.feedmodel import (
     MEDIA_TYPES,
     Category,
@@ -40,7 +40,7 @@ from feeds.outage import Outage, StoreUnavailable
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
 from feeds.sanitize import clean_html, html_to_text
-from feeds.store import STORE_FAULTS, Cursor, FeedCount, FeedRows, ItemRow, Store, Summary
+from feeds.store import Cursor, FeedCount, FeedRows, ItemRow, Store, Summary
 from feeds.versioned import VersionedCache
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
@@ -157,7 +157,7 @@ class FeedService:
         """The store's content version; StoreUnavailable when it cannot be read."""
         try:  # not `store_faults()`: this runs on every request, a generator costs more
             version = self.store.content_version()
-        except STORE_FAULTS as exc:
+        except StoreError as exc:
             self.outage.failed(exc)
             raise StoreUnavailable(f"store unavailable: {exc.__class__.__name__}") from exc
         self.outage.answered()
@@ -171,7 +171,7 @@ class FeedService:
         except StoreUnavailable as exc:
             self.outage.failed(exc)
             raise
-        except STORE_FAULTS as exc:
+        except StoreError as exc:
             self.outage.failed(exc)
             raise StoreUnavailable(f"store unavailable: {exc.__class__.__name__}") from exc
 

@@ -55,7 +55,7 @@ class Attempt:
 
     url: str
     seconds: float
-    outcome: str  # changed, unchanged, failed or gone
+    outcome: str  # changed, unchanged, failed, gone, or paused (the host unavailable)
     reason: str = ""
 
 
@@ -78,6 +78,8 @@ class FollowReport:
         self.attempted += 1
         if attempt.outcome in ("changed", "unchanged"):
             setattr(self, attempt.outcome, getattr(self, attempt.outcome) + 1)
+            return
+        if attempt.outcome == "paused":  # the host's trouble, no item's failure
             return
         self.failed += 1
         self.gone += attempt.outcome == "gone"
@@ -212,8 +214,7 @@ class Follower:
             self._charge(due, url, failure, report, self.clock() - started)
             return
         except HostUnavailable as exc:
-            report.attempts.append(Attempt(url, self.clock() - started, "paused", str(exc)))
-            report.attempted += 1
+            report.add(Attempt(url, self.clock() - started, "paused", str(exc)))
             raise
         self._failing.clear()
         enrichment = self._in_its_language(enrichment, due, url)

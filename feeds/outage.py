@@ -5,14 +5,11 @@ import logging
 import threading
 import time
 
-from feeds.errors import StoreError
+from feeds.errors import StoreUnavailable
 
 log = logging.getLogger("feeds.store")
 
-
-class StoreUnavailable(StoreError):
-    """The store could not be reached (or failed) while serving; readers get what this
-    process prepared before, or 503."""
+__all__ = ["Outage", "StoreUnavailable"]
 
 
 class Outage:

@@ -35,7 +35,7 @@ from feeds.links import LANGUAGE_ORDER, LANGUAGE_SELF_NAMES, SLUG
 from feeds.metrics import RENDERS, REQUESTS, exposition
 from feeds.render import render_opml
 from feeds.settings import Settings, load_settings
-from feeds.store import STORE_FAULTS, Store
+from feeds.store import Store
 
 log = logging.getLogger(__name__)
 MAX_QUERY_BYTES = 2048
@@ -309,8 +309,7 @@ def _routes(app: Flask) -> None:
         service().outage.failed(exc)
         return _unavailable("the store cannot be reached", RETRY_AFTER)
 
-    for fault in STORE_FAULTS:  # StoreUnavailable among them: a StoreError
-        app.register_error_handler(fault, store_down)
+    app.register_error_handler(StoreError, store_down)  # StoreUnavailable among them
 
     @app.errorhandler(RenderBusy)
     def busy(exc: RenderBusy) -> Response:

@@ -35,10 +35,6 @@ from feeds.store.models import (
 from feeds.store.rendered import RenderedMixin
 from feeds.store.state import CONTENT_VERSION, StateMixin
 
-# What a store that cannot be reached (or fails) raises, to whoever must answer anyway: the
-# store wraps every SQLAlchemy error into these.
-STORE_FAULTS = (StoreError,)
-
 
 class Store(
     ItemsMixin,
@@ -55,7 +51,6 @@ class Store(
 __all__ = [
     "CONTENT_VERSION",
     "MERGED_AGENCIES",
-    "STORE_FAULTS",
     "Cursor",
     "DueFollow",
     "FeedCount",
