@@ -253,12 +253,19 @@ def _raw_rows(records: Sequence[Any], source: str) -> tuple[list[dict], list[dic
                 "day": r.day.isoformat(), "published": published, "updated": published,
                 "lang": r.lang, "content_hash": r.content_hash, "position": r.position,
                 "sort_key": r.sort_key, "first_source": source, "first_line": r.line,
+                "release": r.release, "shown": 1,
             }
         )  # fmt: skip
         if r.section:
             topic = section_slug(r.section)
             topics.append(
-                {"topic": topic, "item_id": index, "sort_key": r.sort_key, "lang": r.lang}
+                {
+                    "topic": topic,
+                    "item_id": index,
+                    "sort_key": r.sort_key,
+                    "lang": r.lang,
+                    "shown": 1,
+                }
             )
     return items, topics
 

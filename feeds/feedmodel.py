@@ -43,6 +43,15 @@ class Category:
 
 
 @dataclass(frozen=True)
+class OtherVersion:
+    """The same release in another language: its entry's page and its gov.kz page."""
+
+    lang: str
+    uid: str
+    link: str  # the gov.kz page in that language, or our permalink
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     uid: str
@@ -57,6 +66,7 @@ class Entry:
     lang: str
     image: str | None = None
     other_sources: tuple[str, ...] = ()
+    others: tuple[OtherVersion, ...] = ()  # the release's other versions
 
 
 @dataclass(frozen=True)

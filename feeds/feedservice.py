@@ -30,12 +30,13 @@ from feeds.feedmodel import (
     Entry,
     FeedMeta,
     FeedRef,
+    OtherVersion,
     PageLinks,
     content_html,
     feed_updated,
     summary_text,
 )
-from feeds.links import LANGUAGES
+from feeds.links import LANGUAGES, in_language
 from feeds.outage import Outage, StoreUnavailable
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
@@ -302,7 +303,11 @@ class FeedService:
     def entry(self, row: ItemRow, base_url: str) -> Entry:
         agency = self.agencies.get(row.agency) if row.agency else None
         names = self.topic_names()
-        link = row.link or f"{base_url}/items/{row.uid}"
+        link = self._link(row.link, row.lang, row.uid, base_url)
+        others = tuple(
+            OtherVersion(v.lang, v.uid, self._link(v.link, v.lang, v.uid, base_url))
+            for v in row.versions
+        )
         return Entry(
             id=atom_id(row.key),
             uid=row.uid,
@@ -319,9 +324,17 @@ class FeedService:
             published=row.published.astimezone(KAZAKHSTAN),
             updated=row.updated.astimezone(KAZAKHSTAN),
             lang=row.lang,
-            image=row.api_image,
+            # The release's image, whichever version's answer brought it.
+            image=row.api_image or next((v.image for v in row.versions if v.image), None),
             other_sources=tuple(filter(None, row.other_sources.split("\n"))),
+            others=others,
         )
+
+    @staticmethod
+    def _link(link: str | None, lang: str, uid: str, base_url: str) -> str:
+        """A version's gov.kz page in its own language (scrapers write their interface's
+        ?lang=, not the text's), or our permalink when the dump gave no link."""
+        return in_language(link, lang) if link else f"{base_url}/items/{uid}"
 
     def page_links(
         self, ref: FeedRef, fmt: str, query: PageQuery, page: FeedRows, base_url: str

@@ -61,8 +61,10 @@ class Ingester:
     def run(
         self, specs: list[str] | tuple[str, ...], *, skip_unchanged: bool = False
     ) -> list[SourceReport]:
-        """Ingest every source; stored items are first re-classified if the rules changed."""
+        """Ingest every source; stored items are first re-classified if the rules changed,
+        and their shown versions chosen again if the LANGUAGES setting did."""
         self.store.reclassify(self.rules.topics_of, self.rules.fingerprint)
+        self.store.choose_versions(self.settings.languages)
         found, errors = expand(specs)
         reports = [SourceReport(str(error).split(": ", 1)[0], error=str(error)) for error in errors]
         for source in found:
@@ -94,6 +96,7 @@ class Ingester:
             etag=etag,
             last_modified=last_modified,
             progress=progress,
+            languages=self.settings.languages,
         )
         return report
 

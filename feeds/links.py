@@ -3,9 +3,9 @@ its links and of the slugs we serve; and the pure parsing of `Source :` citation
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 GOVKZ_HOSTS = frozenset({"gov.kz", "www.gov.kz"})
 LANGUAGES = ("kk", "ru", "en")  # the portal's, as its ?lang= spells them
@@ -72,6 +72,26 @@ def parse_govkz_link(url: str) -> GovkzLink | None:
         id=match["id"],
         lang=lang if lang in LANGUAGES else DEFAULT_LANG,
     )
+
+
+def in_language(url: str, lang: str) -> str:
+    """The same gov.kz page in another language (its `?lang=`); any other URL unchanged."""
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() not in GOVKZ_HOSTS:
+        return url
+    query = [(name, value) for name, value in parse_qsl(parts.query) if name != "lang"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("lang", lang)])))
+
+
+def preferred_language(languages: Iterable[str], preference: Sequence[str]) -> str:
+    """Which of a release's versions a feed without `?lang=` shows: the first in the order
+    of preference; one in no language of it after all those, alphabetically. It depends on
+    the versions alone, never on the order they arrived in."""
+    return min(languages, key=lambda lang: (_rank(lang, preference), lang))
+
+
+def _rank(lang: str, preference: Sequence[str]) -> int:
+    return preference.index(lang) if lang in preference else len(preference)
 
 
 @dataclass(frozen=True)

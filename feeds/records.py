@@ -1,8 +1,10 @@
 """Pure mapping of parsed dump items to store records: identity, dates, content hash.
 
-Identity (SPEC section 3): an item with a gov.kz link is its link's content kind and id;
-one without is its normalized title and date. The Atom id is a UUID derived from that
-identity alone, so it is the same in every feed, after restarts and in a rebuilt database.
+Identity (SPEC section 3): a *release* with a gov.kz link is its link's content kind and id;
+one without is its normalized title and date. A release has a version per language of its
+text, and each version is an entry: its key is the release's plus that language. The Atom id
+is a UUID derived from the version key alone, so it is the same in every feed, after
+restarts, in any ingest order and in a rebuilt database.
 """
 
 import hashlib
@@ -24,7 +26,8 @@ _ID_NAMESPACE = uuid.UUID("6f3f2a5e-1c1b-4b53-9d7e-2f8a51c0a6d1")  # fixed forev
 
 @dataclass(frozen=True)
 class ItemRecord:
-    key: str
+    key: str  # the version: release + language
+    release: str
     kind: str | None
     govkz_id: str | None
     agency: str | None
@@ -47,28 +50,37 @@ class ItemRecord:
 
 
 MAX_KEY = 512  # items.key is VARCHAR(512): PostgreSQL refuses a longer one (and the ingest)
+MAX_RELEASE = MAX_KEY - 8  # room for the version's "#" + language
 _KEPT_TITLE = 400  # of a too long normalized title, kept readable before its hash
 
 
-def item_key(item: ParsedItem) -> str:
+def release_key(item: ParsedItem) -> str:
     if item.link:
         return f"govkz:{item.link.kind}:{item.link.id}"
-    key = f"title:{item.day.isoformat()}:{normalize_title(item.title)}"
-    if len(key) <= MAX_KEY:
+    return bounded_release(f"title:{item.day.isoformat()}:{normalize_title(item.title)}")
+
+
+def bounded_release(key: str) -> str:
+    """A release key that fits the column: a title of thousands of characters keeps its
+    start, then a hash of the whole, so titles differing only near their end stay apart."""
+    if len(key) <= MAX_RELEASE:
         return key
-    # A title of thousands of characters: its start, then a hash of the whole, so that
-    # titles differing only near their end remain different items.
     digest = hashlib.sha256(key.encode()).hexdigest()
     return f"{key[:_KEPT_TITLE]}:sha256:{digest}"
 
 
+def version_key(release: str, lang: str) -> str:
+    """The key of a release's version in one language: what the Atom id derives from."""
+    return f"{release}#{lang}"
+
+
 def item_uid(key: str) -> str:
-    """The permanent UUID of an item key: its Atom id and its permalink."""
+    """The permanent UUID of a version key: its Atom id and its permalink."""
     return str(uuid.uuid5(_ID_NAMESPACE, key))
 
 
 def atom_id(key: str) -> str:
-    """The permanent entry id for an item key."""
+    """The permanent entry id for a version key."""
     return f"urn:uuid:{item_uid(key)}"
 
 
@@ -92,8 +104,11 @@ def content_hash(*parts: object) -> str:
 
 def to_record(item: ParsedItem) -> ItemRecord:
     link = item.link
+    release = release_key(item)
+    lang = detect_language(f"{item.title}\n{item.body[:LANGUAGE_SAMPLE]}")
     return ItemRecord(
-        key=item_key(item),
+        key=version_key(release, lang),
+        release=release,
         kind=link.kind if link else None,
         govkz_id=link.id if link else None,
         agency=link.agency if link else None,
@@ -105,7 +120,7 @@ def to_record(item: ParsedItem) -> ItemRecord:
         body=item.body,
         day=item.day,
         published=day_start(item.day),
-        lang=detect_language(f"{item.title}\n{item.body[:LANGUAGE_SAMPLE]}"),
+        lang=lang,
         content_hash=content_hash(
             item.title, item.body, link.url if link else None, item.other_sources, item.day
         ),
@@ -115,7 +130,8 @@ def to_record(item: ParsedItem) -> ItemRecord:
 
 
 def to_records(items: list[ParsedItem], source: str) -> tuple[list[ItemRecord], list[Problem]]:
-    """Records of a dump's items; a repeated identity keeps its first (newest) occurrence."""
+    """Records of a dump's items; a repeated version keeps its first (newest) occurrence
+    (the same release in another language is another version, kept too)."""
     first_line: dict[str, int] = {}
     records: list[ItemRecord] = []
     problems: list[Problem] = []

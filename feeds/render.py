@@ -13,7 +13,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree as ElementTree  # feedgen builds lxml trees; its extensions must too
 
 from feeds import __version__
-from feeds.feedmodel import Entry, FeedMeta, PageLinks, feed_updated
+from feeds.feedmodel import Entry, FeedMeta, OtherVersion, PageLinks, feed_updated
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -28,16 +28,31 @@ class _EntryExtras(BaseEntryExtension):
     def __init__(self) -> None:
         self.lang: str | None = None
         self.image: str | None = None
+        self.others: tuple[OtherVersion, ...] = ()
 
     def extend_atom(self, entry):  # type: ignore[no-untyped-def]
         if self.lang:
             entry.attrib[XML_LANG] = self.lang
-        for link in entry.findall(f"{{{ATOM_NS}}}link"):
+        # feedgen's elements carry no namespace (the root's default one applies): so do ours.
+        for link in entry.findall("link"):
             link.attrib.update({"rel": "alternate", "type": "text/html"})
+            if self.lang:
+                link.attrib["hreflang"] = self.lang
+        # The release in its other languages (RFC 4287 4.2.7.4: one alternate per type and
+        # hreflang), so a reader can offer "also in Русский".
+        for other in self.others:
+            ElementTree.SubElement(
+                entry,
+                "link",
+                rel="alternate",
+                type="text/html",
+                hreflang=other.lang,
+                href=other.link,
+            )
         if self.image:
             ElementTree.SubElement(
                 entry,
-                f"{{{ATOM_NS}}}link",
+                "link",
                 rel="enclosure",
                 href=self.image,
                 type=_image_type(self.image),
@@ -131,6 +146,7 @@ def _add_entry(fg: FeedGenerator, entry: Entry, fmt: str) -> None:
     fe.updated(entry.updated)
     fe.extras.lang = entry.lang
     fe.extras.image = entry.image
+    fe.extras.others = entry.others
 
 
 def _image_type(url: str) -> str:

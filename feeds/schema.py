@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -45,7 +46,7 @@ items = Table(
     "items",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(512), nullable=False, unique=True),
+    Column("key", String(512), nullable=False, unique=True),  # the version: release + language
     Column("uid", String(36), nullable=False, unique=True),  # the Atom id's UUID
     Column("kind", String(64)),
     Column("govkz_id", String(32)),
@@ -66,14 +67,18 @@ items = Table(
     Column("sort_key", BigInteger, nullable=False),
     Column("first_source", Text, nullable=False),
     Column("first_line", Integer, nullable=False),
+    Column("release", String(512), nullable=False),  # what the versions of a release share
+    # The release's version in feeds without `?lang=` (the preferred language it has).
+    Column("shown", Boolean(create_constraint=False), nullable=False, default=True),
 )
-Index("ix_items_order", items.c.sort_key, items.c.id)
-Index("ix_items_agency", items.c.agency, items.c.sort_key, items.c.id)
+Index("ix_items_order", items.c.shown, items.c.sort_key, items.c.id)
+Index("ix_items_agency", items.c.agency, items.c.shown, items.c.sort_key, items.c.id)
+Index("ix_items_release", items.c.release)
 Index("ix_items_lang", items.c.lang, items.c.sort_key, items.c.id)
 Index("ix_items_agency_lang", items.c.agency, items.c.lang, items.c.sort_key, items.c.id)
 
-# Topics of each item (sections and subject topics), with the item's order and language
-# copied in so a topic feed, with or without `?lang=`, is one index range scan.
+# Topics of each item (sections and subject topics), with the item's order, language and
+# `shown` copied in so a topic feed, with or without `?lang=`, is one index range scan.
 item_topics = Table(
     "item_topics",
     metadata,
@@ -81,8 +86,15 @@ item_topics = Table(
     Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Column("sort_key", BigInteger, nullable=False),
     Column("lang", String(8), nullable=False),
+    Column("shown", Boolean(create_constraint=False), nullable=False, default=True),
 )
-Index("ix_item_topics_order", item_topics.c.topic, item_topics.c.sort_key, item_topics.c.item_id)
+Index(
+    "ix_item_topics_order",
+    item_topics.c.topic,
+    item_topics.c.shown,
+    item_topics.c.sort_key,
+    item_topics.c.item_id,
+)
 Index(
     "ix_item_topics_lang",
     item_topics.c.topic,

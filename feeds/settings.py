@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feeds.errors import SettingsError
+from feeds.links import LANGUAGE_ORDER, LANGUAGES
 from feeds.tomlfile import read_toml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -111,6 +112,21 @@ def _optional_http_url(value: Any, base: Path) -> str:
     return "" if value in ("", None) else _http_url(value, base)
 
 
+def _languages(value: Any, base: Path) -> tuple[str, ...]:
+    """An order of preference of the portal's languages: each once, every one of them."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'expected a list of languages such as ["en", "ru", "kk"], got {value!r}')
+    found = [v.lower() for v in value]
+    if sorted(found) != sorted(LANGUAGES):
+        raise ValueError(
+            f"expected each of {', '.join(LANGUAGES)} exactly once, in order of preference, "
+            f"got {value!r}"
+        )
+    return tuple(found)
+
+
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_NAME = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])$")  # or an IPv6 literal
 
@@ -200,6 +216,12 @@ class Settings:
         "Pages rendered on demand at once by each web process; more at once get 503 "
         "with Retry-After.",
         _positive_int,
+    )
+    languages: tuple[str, ...] = setting(
+        LANGUAGE_ORDER,
+        "Order of preference of a release's versions: a feed without ?lang= shows each "
+        "release once, in the first of these languages it has.",
+        _languages,
     )
     log_level: str = setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.", _text)
     agencies_file: str = setting(

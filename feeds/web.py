@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["fmt"] = FormatConverter
     app.config["FEEDS_SETTINGS"] = settings
+    app.jinja_env.globals["language_name"] = lambda lang: LANGUAGE_SELF_NAMES.get(lang, lang)
     store = Store(settings.database_url, migrate=False)
     agencies, rules = load_agencies(settings.agencies_file), load_topics(settings.topics_file)
     fingerprint = pages_fingerprint(settings)

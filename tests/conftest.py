@@ -101,6 +101,22 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture(scope="module")
+def w3c():
+    """The W3C feed validator, fetched from github:w3c/feedvalidator and run locally."""
+    from tests import w3c_validator
+
+    try:
+        if w3c_validator.validator_dir() is None:
+            raise w3c_validator.ValidatorUnavailable("no copy of github:w3c/feedvalidator found")
+        w3c_validator.validate(b"<feed xmlns='http://www.w3.org/2005/Atom'/>")
+    except w3c_validator.ValidatorUnavailable as exc:
+        pytest.skip(
+            f"W3C feed validator unavailable ({exc}); set FEEDVALIDATOR_DIR or FEEDVALIDATOR_GIT"
+        )
+    return w3c_validator
+
+
 def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     """Poll `condition` until it holds or `seconds` pass; its last answer."""
     deadline = time.monotonic() + seconds

@@ -56,14 +56,15 @@ def test_store_holds_exactly_the_table(store: Store) -> None:
         ) == (item.title, item.date, item.agency, item.govkz_id, item.link)
         assert row["sections"] == item.section
         assert row["published"] == day_start(row["day"]) == row["updated"]
-        expected_key = f"govkz:press/news:{item.govkz_id}" if item.govkz_id else row["key"]
-        assert row["key"] == expected_key
-        assert row["key"].startswith("title:") == (item.link is None)
+        expected = f"govkz:press/news:{item.govkz_id}" if item.govkz_id else row["release"]
+        assert row["release"] == expected
+        assert row["key"] == f"{expected}#{row['lang']}"  # the version of that language
+        assert row["release"].startswith("title:") == (item.link is None)
 
 
 def test_items_without_links_are_keyed_by_title_and_date(tmp_path: Path) -> None:
     keys = sorted(
-        r.key
+        r.release
         for path in SAMPLE_DUMPS
         for r in parse_bytes(path.read_bytes(), path.name).records
         if not r.link

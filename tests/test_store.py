@@ -2,11 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import Connection, column, inspect, table
 
 from feeds.ingest import Ingester, parse_bytes
-from feeds.records import atom_id
+from feeds.records import ItemRecord, atom_id, item_uid
 from feeds.settings import Settings
 from feeds.sources import Source
 from feeds.store import Store
@@ -49,7 +50,7 @@ def test_reingest_changes_nothing(store: Store) -> None:
 def test_edited_item_is_updated_in_place(store: Store, tmp_path: Path) -> None:
     original = SAMPLE_DUMPS[0]
     ingest_file(store, original, name="dump.txt")
-    before = {row["key"]: row for row in store.item_rows()}
+    before = {row["release"]: row for row in store.item_rows()}
     edited = tmp_path / "edited.txt"
     edited.write_text(
         original.read_text(encoding="utf-8").replace(
@@ -60,7 +61,7 @@ def test_edited_item_is_updated_in_place(store: Store, tmp_path: Path) -> None:
     later = NOW + timedelta(days=1)
     counts = ingest_file(store, edited, later, name="dump.txt")
     assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 18)
-    after = {row["key"]: row for row in store.item_rows()}
+    after = {row["release"]: row for row in store.item_rows()}
     assert len(after) == 19
     zoo = after["govkz:press/news:1139146"]
     assert zoo["body"].startswith("The Almaty Zoo has launched")
@@ -82,7 +83,7 @@ def test_same_item_in_another_section_joins_it(store: Store, tmp_path: Path) -> 
     ingest_file(store, SAMPLE_DUMPS[0])
     counts = ingest_file(store, world)
     assert (counts.new, counts.updated) == (0, 1)
-    (row,) = [r for r in store.item_rows() if r["key"] == "govkz:press/news:1139153"]
+    (row,) = [r for r in store.item_rows() if r["release"] == "govkz:press/news:1139153"]
     assert row["sections"] == "News\nWorld"
     assert row["title"] == "Kazakh Foreign Ministry and KazMunayGas"
 
@@ -97,10 +98,12 @@ def test_atom_ids_survive_a_rebuilt_database(settings: Settings, tmp_path: Path)
         store.close()
     assert ids[0] == ids[1]
     assert len(set(ids[0])) == 37
-    # Pinned: these ids are in subscribers' readers; they must never change.
-    assert atom_id("govkz:press/news:1139165") == "urn:uuid:376d9b35-5b8f-59ef-abd0-a4e5a7bffbaa"
-    majilis = "title:2026-01-10:a majilis deputy held a meeting with students in shymkent"
-    assert atom_id(majilis) == "urn:uuid:e68249cb-d1cd-5473-bca5-c7ad83a600f9"
+    # Pinned: these ids are in subscribers' readers; they must never change. (They changed
+    # once, before there were subscribers, when items became versions: migration 0005.)
+    news = "govkz:press/news:1139165#en"
+    assert atom_id(news) == "urn:uuid:4e95de21-1656-5038-9a8e-0cfeb8e0a2fb"
+    majilis = "title:2026-01-10:a majilis deputy held a meeting with students in shymkent#en"
+    assert atom_id(majilis) == "urn:uuid:e1c2628c-85e6-5c7f-9e4d-2ba0f3039139"
 
 
 def test_unchanged_file_is_skipped_when_asked(store: Store, settings: Settings) -> None:
@@ -111,22 +114,28 @@ def test_unchanged_file_is_skipped_when_asked(store: Store, settings: Settings) 
     assert ingester.ingest(source).counts.unchanged == 19
 
 
+def insert_old_row(connection: Connection, record: ItemRecord, source: str) -> None:
+    """Insert the row an ingest before 0005 wrote: keyed by the release, no versions."""
+    row = Store._new_row(record, source)
+    del row["release"], row["shown"]
+    row |= {"key": record.release, "uid": item_uid(record.release)}
+    connection.execute(table("items", *map(column, row)).insert().values(row))
+
+
 def test_old_schema_is_migrated_on_first_use(database_url: str) -> None:
     from alembic import command
-    from sqlalchemy import insert
 
-    from feeds.schema import items
     from feeds.store.engine import alembic_config as _alembic_config
 
     old = Store(database_url, migrate=False)
     parsed = parse_bytes(SAMPLE_DUMPS[0].read_bytes(), "old.txt").records[1]  # a news item
     with old.engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "0001")  # a store as the first release left it
-        connection.execute(insert(items).values(Store._new_row(parsed, "old.txt")))
+        insert_old_row(connection, parsed, "old.txt")
     assert old.revision() == "0001"
     old.close()
     store = Store(database_url)  # opening it migrates, keeping the data
-    assert store.revision() == "0004"
+    assert store.revision() == "0005"
     (row,) = store.item_rows()
     assert store.follow_state(row["id"])["status"] == "pending"  # 0002 made it due
     counts = ingest_file(store, SAMPLE_DUMPS[0], name="old.txt")
@@ -137,7 +146,7 @@ def test_old_schema_is_migrated_on_first_use(database_url: str) -> None:
 def test_topic_rows_of_an_old_store_get_their_items_language(database_url: str) -> None:
     """0004 copies each item's language into its topic rows, which `?lang=` pages read."""
     from alembic import command
-    from sqlalchemy import insert, select, text
+    from sqlalchemy import select, text
 
     from feeds.schema import item_topics, items
     from feeds.store.engine import alembic_config as _alembic_config
@@ -147,7 +156,7 @@ def test_topic_rows_of_an_old_store_get_their_items_language(database_url: str) 
     with old.engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "0003")
         for record in records[:3]:
-            connection.execute(insert(items).values(Store._new_row(record, "old.txt")))
+            insert_old_row(connection, record, "old.txt")
         connection.execute(
             text(
                 "INSERT INTO item_topics (topic, item_id, sort_key) SELECT 'news', id, sort_key FROM items"
@@ -180,3 +189,48 @@ def test_the_migrations_make_the_schema_the_code_declares(database_url: str) -> 
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     store.close()
     assert differences == []
+
+
+def test_0005_gives_an_old_store_the_ids_a_fresh_ingest_gives(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Releases become versions: each old row keeps its id, topics and follow state and gets
+    the key, uid and release of a fresh ingest of the same dumps (the one change of Atom ids
+    docs/SPEC.md announces); every old row is its release's shown version."""
+    from alembic import command
+    from sqlalchemy import select
+
+    from feeds.schema import follows, items
+    from feeds.store.engine import alembic_config as _alembic_config
+
+    old = Store(database_url, migrate=False)
+    records = [
+        record
+        for path in SAMPLE_DUMPS
+        for record in parse_bytes(path.read_bytes(), path.name).records
+    ]
+    with old.engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "0004")
+        for record in records:
+            insert_old_row(connection, record, "old.txt")
+        connection.execute(follows.insert().values(item_id=2, status="ok", attempts=0))
+    old.close()
+    store = Store(database_url)
+    assert store.revision() == "0005"
+    fresh = Store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    for path in SAMPLE_DUMPS:
+        ingest_file(fresh, path, name="old.txt")
+
+    def identities(store: Store) -> list[tuple[Any, ...]]:
+        with store.engine.connect() as connection:
+            query = select(items.c.key, items.c.uid, items.c.release, items.c.shown)
+            return sorted(connection.execute(query).all())
+
+    assert identities(store) == identities(fresh)
+    assert len(identities(store)) == 37 and all(row[3] for row in identities(store))
+    assert store.follow_state(2)["status"] == "ok"
+    assert [row.title for row in store.feed_rows(limit=50).rows] == [
+        row.title for row in fresh.feed_rows(limit=50).rows
+    ]
+    store.close()
+    fresh.close()

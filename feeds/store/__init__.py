@@ -3,6 +3,7 @@
 One `Store` made of one mixin per concern, all on one engine (`engine.StoreBase`):
 
 - `items`: the ingest of dump sources, topic rows, reclassification;
+- `versions`: which version of a release feeds without `?lang=` show;
 - `feed_rows`: feed pages (keyset paging and its query builder) and items by uid;
 - `aggregates`: counts per agency, topic, section and language, and the `Summary`;
 - `follows`: which items to follow, what following them brought, their back-off;
@@ -31,13 +32,16 @@ from feeds.store.models import (
     SourceState,
     Summary,
     Touched,
+    Version,
 )
 from feeds.store.rendered import RenderedMixin
 from feeds.store.state import CONTENT_VERSION, StateMixin
+from feeds.store.versions import VersionsMixin
 
 
 class Store(
     ItemsMixin,
+    VersionsMixin,
     FeedRowsMixin,
     AggregatesMixin,
     FollowsMixin,
@@ -68,6 +72,7 @@ __all__ = [
     "Summary",
     "TopicsOf",
     "Touched",
+    "Version",
     "sections_only",
     "summary_key",
 ]

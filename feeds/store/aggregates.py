@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, select, true
 
 from feeds.schema import item_topics, items, sources
 from feeds.store.items import SECTIONS
@@ -51,12 +51,13 @@ class AggregatesMixin(StateMixin, RenderedMixin):
 
     def count_items(self) -> int:
         with self._connect() as connection:
-            return connection.scalar(select(func.count()).select_from(items)) or 0
+            query = select(func.count()).select_from(items).where(items.c.shown == true())
+            return connection.scalar(query) or 0
 
     def agency_counts(self) -> list[FeedCount]:
         query = (
             select(items.c.agency, func.count(), func.max(items.c.updated))
-            .where(items.c.agency.is_not(None))
+            .where(items.c.agency.is_not(None), items.c.shown == true())
             .group_by(items.c.agency)
             .order_by(items.c.agency)
         )
@@ -67,6 +68,7 @@ class AggregatesMixin(StateMixin, RenderedMixin):
         query = (
             select(item_topics.c.topic, func.count(), func.max(items.c.updated))
             .join(items, items.c.id == item_topics.c.item_id)
+            .where(item_topics.c.shown == true())
             .group_by(item_topics.c.topic)
             .order_by(item_topics.c.topic)
         )
@@ -76,7 +78,8 @@ class AggregatesMixin(StateMixin, RenderedMixin):
     def section_counts(self) -> list[FeedCount]:
         totals: dict[str, list[Any]] = {}
         with self._connect() as connection:
-            for names, updated in connection.execute(select(items.c.sections, items.c.updated)):
+            query = select(items.c.sections, items.c.updated).where(items.c.shown == true())
+            for names, updated in connection.execute(query):
                 for name in filter(None, names.split("\n")):
                     entry = totals.setdefault(name, [0, updated])
                     entry[0] += 1
@@ -84,7 +87,7 @@ class AggregatesMixin(StateMixin, RenderedMixin):
         return [FeedCount(name, count, last) for name, (count, last) in sorted(totals.items())]
 
     def language_counts(self) -> dict[tuple[str, str], dict[str, int]]:
-        """Items per language of everything ("all", ""), each agency's own items
+        """Versions per language of everything ("all", ""), each agency's own items
         ("agency", slug) and each topic ("topic", slug)."""
         queries = {
             "all": select(literal(""), items.c.lang, func.count()).group_by(items.c.lang),

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, select, update
 
 from feeds.enrich import Enrichment
 from feeds.records import sort_key
-from feeds.schema import follows, items
+from feeds.schema import follows, item_topics, items
 from feeds.store.engine import StoreBase
 from feeds.store.items import TopicsOf, write_topics
 from feeds.store.models import DueFollow, FollowStats, Touched
@@ -126,7 +126,7 @@ def _apply_enrichment(
         items.c.body,
     )
     item = connection.execute(
-        select(*columns, items.c.agency, items.c.lang).where(items.c.id == item_id)
+        select(*columns, items.c.agency, items.c.lang, items.c.shown).where(items.c.id == item_id)
     ).one()
     published = enrichment.published or item.published
     key = sort_key(published, item.position)
@@ -142,6 +142,44 @@ def _apply_enrichment(
         "sections": item.sections,
         "sort_key": key,
         "lang": item.lang,
+        "shown": item.shown,
     }
     topics = write_topics(connection, [row], topics_of)
-    return Touched({item.agency} if item.agency else set(), topics)
+    touched = Touched({item.agency} if item.agency else set(), topics)
+    if enrichment.published:
+        touched.add(_time_other_versions(connection, item_id, enrichment.published, now))
+    return touched
+
+
+def _time_other_versions(
+    connection: Connection, item_id: int, published: datetime, now: datetime
+) -> Touched:
+    """The exact time is the release's: its other versions that no answer of their own gave
+    a time yet take it too, so the release's versions stay side by side in time."""
+    release = select(items.c.release).where(items.c.id == item_id).scalar_subquery()
+    own_time = select(follows.c.item_id).where(follows.c.published.is_not(None))
+    others = connection.execute(
+        select(items.c.id, items.c.position, items.c.agency, items.c.published).where(
+            items.c.release == release, items.c.id != item_id, items.c.id.not_in(own_time)
+        )
+    ).all()
+    touched = Touched()
+    for other in others:
+        if other.published == published:
+            continue
+        key = sort_key(published, other.position)
+        connection.execute(
+            update(items)
+            .where(items.c.id == other.id)
+            .values(published=published, updated=now, sort_key=key)
+        )
+        connection.execute(
+            update(item_topics).where(item_topics.c.item_id == other.id).values(sort_key=key)
+        )
+        touched.add(_touched_by(connection, other.id, other.agency))
+    return touched
+
+
+def _touched_by(connection: Connection, item_id: int, agency: str | None) -> Touched:
+    topics = select(item_topics.c.topic).where(item_topics.c.item_id == item_id)
+    return Touched({agency} if agency else set(), set(connection.scalars(topics)))

@@ -1,9 +1,10 @@
 """Writing items: the ingest of a dump source, the topic rows of items, and their
 reclassification when the topic rules change.
 
-Identity and update rules (SPEC section 3): one row per item key; a known key with the
-same content changes nothing (not even a timestamp), with other content it is updated in
-place and its `updated` moves while `published` stays. Each ingest of a source is one
+Identity and update rules (SPEC section 3): one row per version (release + language of
+its text, `items.key`); a known key with the same content changes nothing (not even a
+timestamp), with other content it is updated in place and its `updated` moves while
+`published` stays. Each ingest of a source is one
 transaction, so a crash leaves the store as it was before that source.
 """
 
@@ -16,11 +17,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from feeds.enrich import FOLLOWED_KINDS
+from feeds.links import LANGUAGE_ORDER
 from feeds.records import ItemRecord, item_uid
 from feeds.schema import follows, item_topics, items
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
 from feeds.store.state import bump_version, read_state, record_source, set_state
+from feeds.store.versions import choose_for_new
 
 BATCH = 500  # keys looked up per query: well under SQLite's bound-parameter limit
 TOPICS_FINGERPRINT = "topics_fingerprint"
@@ -70,6 +73,8 @@ def _new_row(record: ItemRecord, source: str) -> dict[str, Any]:
         **_content_values(record),
         "key": record.key,
         "uid": item_uid(record.key),
+        "release": record.release,
+        "shown": True,  # until choose_for_new compares it with the release's other versions
         "sections": _merge_sections("", record.section),
         "published": record.published,
         "updated": record.published,
@@ -87,9 +92,15 @@ def _ingest_batch(
     now: datetime,
     counts: IngestCounts,
     topics_of: TopicsOf,
+    preference: Sequence[str],
 ) -> None:
     query = select(
-        items.c.id, items.c.key, items.c.content_hash, items.c.sections, items.c.sort_key
+        items.c.id,
+        items.c.key,
+        items.c.content_hash,
+        items.c.sections,
+        items.c.sort_key,
+        items.c.shown,
     )
     keys = [r.key for r in chunk]
     existing = {row.key: row for row in connection.execute(query.where(items.c.key.in_(keys)))}
@@ -105,8 +116,9 @@ def _ingest_batch(
             counts.unchanged += 1
             continue
         values = {**_content_values(record), "sections": sections, "updated": now}
-        updates.append({**values, "row_id": row.id, "sort_key": row.sort_key})
+        updates.append({**values, "row_id": row.id, "sort_key": row.sort_key, "shown": row.shown})
     if inserts:
+        counts.touched.add(choose_for_new(connection, inserts, preference))
         _insert_items(connection, inserts, now)
     if updates:
         connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
@@ -154,6 +166,7 @@ def write_topics(
             "item_id": row["row_id"],
             "sort_key": row["sort_key"],
             "lang": row["lang"],
+            "shown": row["shown"],
         }
         for row in rows
         for topic in sorted(topics_of(row["title"], row["body"], row["sections"].split("\n")))
@@ -186,12 +199,14 @@ class ItemsMixin(StoreBase):
         etag: str | None = None,
         last_modified: str | None = None,
         progress: Callable[[int], None] | None = None,
+        languages: Sequence[str] = LANGUAGE_ORDER,
     ) -> IngestCounts:
-        """Store one source's items in one transaction and record the source's state."""
+        """Store one source's items in one transaction and record the source's state;
+        `languages` is the order of preference of the versions feeds without ?lang= show."""
         counts = IngestCounts(found=len(records))
         with self._begin() as connection:
             for chunk in _batched(records, BATCH):
-                _ingest_batch(connection, source, chunk, now, counts, topics_of)
+                _ingest_batch(connection, source, chunk, now, counts, topics_of, languages)
                 if progress:
                     progress(len(chunk))
             state_values = {
@@ -226,6 +241,7 @@ class ItemsMixin(StoreBase):
                 items.c.sections,
                 items.c.sort_key,
                 items.c.lang,
+                items.c.shown,
             )
             stale = [
                 {**row._asdict(), "row_id": row.id}

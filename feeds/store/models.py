@@ -41,6 +41,16 @@ class IngestCounts:
 
 
 @dataclass(frozen=True)
+class Version:
+    """Another language's version of an item's release: where its entry and page are."""
+
+    lang: str
+    uid: str
+    link: str | None  # its gov.kz page, as its dump gave it
+    image: str | None  # what following it brought
+
+
+@dataclass(frozen=True)
 class ItemRow:
     """A stored item with what following its gov.kz link brought (`api_*`, None when nothing
     did) and its topics: the rows of a feed page and of an item's own page. The fields up to
@@ -67,10 +77,13 @@ class ItemRow:
     sort_key: int
     first_source: str
     first_line: int
+    release: str
+    shown: bool
     api_title: str | None
     api_body_html: str | None
     api_image: str | None
     topics: tuple[str, ...]  # slugs, sorted
+    versions: tuple["Version", ...] = ()  # the release's other versions, in LANGUAGE_ORDER
 
     @property
     def cursor(self) -> Cursor:

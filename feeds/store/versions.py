@@ -1,0 +1,106 @@
+"""Versions of a release: which one a feed without `?lang=` shows (`items.shown`).
+
+A release's versions are its rows of one `release` key, one per language of their text
+(SPEC section 3). Exactly one of them is shown in feeds without `?lang=`: the first of the
+LANGUAGES setting's order of preference that it has (feeds.links.preferred_language). The
+choice depends on which versions exist, never on the order dumps arrived in, and versions
+are never deleted, so it only moves when a more preferred version first arrives or the
+setting changes.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from feeds.links import preferred_language
+from feeds.schema import item_topics, items
+from feeds.store.engine import StoreBase
+from feeds.store.models import Touched
+from feeds.store.state import bump_version, read_state, set_state
+
+LANGUAGES_STATE = "languages"
+_BATCH = 500  # releases looked up per query: under SQLite's bound-parameter limit
+
+
+def choose_for_new(
+    connection: Connection, new_rows: list[dict[str, Any]], preference: Sequence[str]
+) -> Touched:
+    """Set `shown` on rows about to be inserted and flip the stored versions of their
+    releases that a new one displaces; the feeds the flips changed."""
+    releases = sorted({row["release"] for row in new_rows})
+    stored: list[Any] = []
+    for start in range(0, len(releases), _BATCH):
+        chunk = releases[start : start + _BATCH]
+        query = select(items.c.id, items.c.release, items.c.lang, items.c.shown, items.c.agency)
+        stored += connection.execute(query.where(items.c.release.in_(chunk)))
+    languages: dict[str, set[str]] = {}
+    for release, lang in [*((r.release, r.lang) for r in stored), *_pairs(new_rows)]:
+        languages.setdefault(release, set()).add(lang)
+    best = {release: preferred_language(found, preference) for release, found in languages.items()}
+    for row in new_rows:
+        row["shown"] = row["lang"] == best[row["release"]]
+    return _flip(connection, [r for r in stored if (r.lang == best[r.release]) != r.shown])
+
+
+def _pairs(rows: Iterable[dict[str, Any]]) -> Iterable[tuple[str, str]]:
+    return ((row["release"], row["lang"]) for row in rows)
+
+
+def _flip(connection: Connection, rows: list[Any]) -> Touched:
+    """Turn `shown` over on these stored rows (and their topic rows)."""
+    if not rows:
+        return Touched()
+    values = [{"row_id": row.id, "now_shown": not row.shown} for row in rows]
+    connection.execute(
+        update(items).where(items.c.id == bindparam("row_id")).values(shown=bindparam("now_shown")),
+        values,
+    )
+    connection.execute(
+        update(item_topics)
+        .where(item_topics.c.item_id == bindparam("row_id"))
+        .values(shown=bindparam("now_shown")),
+        values,
+    )
+    ids = [row.id for row in rows]
+    topics: set[str] = set()
+    for start in range(0, len(ids), _BATCH):
+        query = select(item_topics.c.topic).where(
+            item_topics.c.item_id.in_(ids[start : start + _BATCH])
+        )
+        topics |= set(connection.scalars(query.distinct()))
+    return Touched({row.agency for row in rows if row.agency}, topics)
+
+
+class VersionsMixin(StoreBase):
+    def choose_versions(self, preference: Sequence[str]) -> int:
+        """Choose again every release's shown version when the order of preference is not
+        the one the store's choices were made with; the number of rows flipped."""
+        wanted = json.dumps(list(preference))
+        with self._begin() as connection:
+            if read_state(connection, LANGUAGES_STATE) == wanted:
+                return 0
+            query = select(items.c.id, items.c.release, items.c.lang, items.c.shown, items.c.agency)
+            rows = list(connection.execute(query))
+            languages: dict[str, set[str]] = {}
+            for row in rows:
+                languages.setdefault(row.release, set()).add(row.lang)
+            best = {r: preferred_language(found, preference) for r, found in languages.items()}
+            flipped = [row for row in rows if (row.lang == best[row.release]) != row.shown]
+            _flip(connection, flipped)
+            set_state(connection, LANGUAGES_STATE, wanted)
+            if flipped:
+                bump_version(connection)
+        return len(flipped)
+
+    def versions_of(self, releases: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """(language, uid) of every version of these releases (for inspection and tests)."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        with self._connect() as connection:
+            query = select(items.c.release, items.c.lang, items.c.uid).order_by(items.c.lang)
+            for release, lang, uid in connection.execute(
+                query.where(items.c.release.in_(releases))
+            ):
+                found.setdefault(release, []).append((lang, uid))
+        return found
