@@ -104,10 +104,6 @@ def test_config_file_paths_are_relative_to_it(tmp_path: Path) -> None:
             "en exactly once, in order of preference, got ['en', 'ru']",
         ),
         (
-            {"FEEDS_LANGUAGES": "ru,kk,en"},
-            None,
-        ),
-        (
             {"FEEDS_DATABASE_URL": "nonsense"},
             "environment variable FEEDS_DATABASE_URL: setting DATABASE_URL: expected "
             "an SQLAlchemy URL such as sqlite:///var/feeds.sqlite3, got 'nonsense'",

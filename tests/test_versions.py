@@ -264,3 +264,24 @@ def test_following_asks_each_version_in_its_language_and_times_the_release(
         assert entry.published == "2026-01-10T09:30:00+05:00"
         images = [link.href for link in entry.links if link.rel == "enclosure"]
         assert images == [f"https://www.gov.kz/uploads/{release_of(entry)}.png"]
+
+
+def test_one_dump_with_a_release_in_two_languages_keeps_both(
+    settings: Settings, tmp_path: Path
+) -> None:
+    both = tmp_path / "both.txt"
+    items = [
+        DumpItem(*ENGLISH["900001"][:1], DAY, ENGLISH["900001"][1], link("900001", "en")),
+        DumpItem(*RUSSIAN["900001"][:1], DAY, RUSSIAN["900001"][1], link("900001", "ru")),
+        # The same release in the same language again: a duplicate, reported with its line.
+        DumpItem("Minister met the Ambassador", DAY, "The parties met.", link("900001", "kk")),
+    ]
+    both.write_text(write_dump("News", items), encoding="utf-8")
+    app = create_app(settings)
+    (report,) = ingest(app.extensions["feeds"].store, settings, [both])
+    assert counts([report]) == [(2, 0, 0)]
+    assert [(p.line, p.message) for p in report.problems] == [
+        (6, "same item as line 2; kept the first")
+    ]
+    assert [e.title for e in feed(app, "/all.atom").entries] == [ENGLISH["900001"][0]]
+    assert [e.title for e in feed(app, "/all.atom?lang=ru").entries] == [RUSSIAN["900001"][0]]
