@@ -110,13 +110,20 @@ def test_config_file_paths_are_relative_to_it(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_bad_environment_values_name_the_variable(env: dict[str, str], message: str | None) -> None:
-    if message is None:  # a good value, for contrast
-        assert load_settings(env=env).languages == ("ru", "kk", "en")
-        return
+def test_bad_environment_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError) as error:
         load_settings(env=env)
     assert str(error.value) == message
+
+
+def test_languages_are_an_order_of_preference() -> None:
+    assert load_settings(env={}).languages == ("en", "ru", "kk")
+    assert load_settings(env={"FEEDS_LANGUAGES": "RU, kk,en"}).languages == ("ru", "kk", "en")
+    assert load_settings(env={"FEEDS_LANGUAGES": '["kk","en","ru"]'}).languages == (
+        "kk",
+        "en",
+        "ru",
+    )
 
 
 def test_bad_config_files_name_the_file(tmp_path: Path) -> None:
