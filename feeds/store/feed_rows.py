@@ -10,8 +10,10 @@ from sqlalchemy import Connection, select, tuple_, union_all
 from sqlalchemy.sql import ColumnElement, Select
 
 from feeds.schema import follows, item_topics, items
+from feeds.searchquery import SearchQuery
 from feeds.store.engine import StoreBase
 from feeds.store.models import Cursor, FeedRows, ItemRow
+from feeds.store.search import search_condition
 
 _ENRICHMENT_COLUMNS = (
     follows.c.title.label("api_title"),
@@ -42,12 +44,13 @@ class FeedRowsMixin(StoreBase):
         lang: str | None = None,
         after: Cursor | None = None,
         before: Cursor | None = None,
+        search: SearchQuery | None = None,
     ) -> FeedRows:
         """One page of a feed, newest first, with a look-ahead row to tell if more exist.
 
         `after` gives the page of items older than that cursor, `before` the page of items
         newer than it; both are exclusive, so pages never overlap however items arrive."""
-        query = _page_query(limit + 1, agencies, topic, lang, after, before)
+        query = _page_query(limit + 1, agencies, topic, lang, after, before, search)
         with self._connect() as connection:
             rows = list(connection.execute(query))
             more = len(rows) > limit
@@ -109,21 +112,27 @@ def _page_query(
     lang: str | None,
     after: Cursor | None,
     before: Cursor | None,
+    search: SearchQuery | None = None,
 ) -> Select:
     """The query of a feed page: each filter matched on the table whose index starts with it,
     so a page reads one index range (ix_item_topics_lang, ix_items_agency_lang, ...) or, for
-    a parent agency, one range per agency, however big the store is."""
+    a parent agency, one range per agency, however big the store is. A search (`?q=`) is one
+    more condition on the item's id (feeds.store.search)."""
     if topic is not None:
         query = select(items).join(item_topics, item_topics.c.item_id == items.c.id)
         query = query.where(item_topics.c.topic == topic)
         if lang is not None:
             query = query.where(item_topics.c.lang == lang)
+        if agencies is not None:  # /search.atom?topic=...&agency=...
+            query = query.where(items.c.agency.in_(sorted(agencies)))
+        if search is not None:
+            query = query.where(search_condition(search, item_topics.c.item_id))
         return _in_order(query, item_topics.c.sort_key, item_topics.c.item_id, after, before, rows)
     if agencies is not None and 1 < len(agencies) <= MERGED_AGENCIES:
         # Filtering the order index by a list of agencies read the whole store when the
         # subtree was sparse, and SQLite preferred a sort of the whole subtree to that.
         pages = [
-            select(_own_page(agency, lang, after, before, rows).subquery())
+            select(_own_page(agency, lang, after, before, rows, search).subquery())
             for agency in sorted(agencies)
         ]
         merged = union_all(*pages).subquery()
@@ -134,15 +143,24 @@ def _page_query(
         query = query.where(items.c.agency.in_(sorted(agencies)))
     if lang is not None:
         query = query.where(items.c.lang == lang)
+    if search is not None:
+        query = query.where(search_condition(search, items.c.id))
     return _in_order(query, items.c.sort_key, items.c.id, after, before, rows)
 
 
 def _own_page(
-    agency: str, lang: str | None, after: Cursor | None, before: Cursor | None, rows: int
+    agency: str,
+    lang: str | None,
+    after: Cursor | None,
+    before: Cursor | None,
+    rows: int,
+    search: SearchQuery | None = None,
 ) -> Select:
     query = select(items.c.id).where(items.c.agency == agency)
     if lang is not None:
         query = query.where(items.c.lang == lang)
+    if search is not None:
+        query = query.where(search_condition(search, items.c.id))
     return _in_order(query, items.c.sort_key, items.c.id, after, before, rows)
 
 

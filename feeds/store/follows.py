@@ -12,6 +12,7 @@ from feeds.schema import follows, items
 from feeds.store.engine import StoreBase
 from feeds.store.items import TopicsOf, write_topics
 from feeds.store.models import DueFollow, FollowStats, Touched
+from feeds.store.search import index_items
 from feeds.store.state import bump_version
 
 
@@ -144,4 +145,5 @@ def _apply_enrichment(
         "lang": item.lang,
     }
     topics = write_topics(connection, [row], topics_of)
+    index_items(connection, [item_id])  # the API's text is searched too
     return Touched({item.agency} if item.agency else set(), topics)

@@ -1,0 +1,202 @@
+"""The full-text index of releases (issue 17): one row per item id, holding the stems of its
+text (`feeds.search_terms`) at their positions, and the condition that narrows a feed page to
+the items a `SearchQuery` matches.
+
+Words are normalised and stemmed here, in Python, for both stores; each store's engine only
+finds the stems it is given: an FTS5 table with the `ascii` tokenizer on SQLite (it splits the
+stored string at the spaces and folds nothing else), a `tsvector` built from an exact literal
+('stem':3,9) with a GIN index on PostgreSQL (no parser, no dictionary). So both stores match
+the same tokens, and the query sent to them is built from our stems alone, each quoted: no
+user text ever reaches FTS5's or tsquery's syntax.
+
+Kept by the store's writes: an ingest's new and changed items, a followed item's new text
+(`_apply_enrichment`). Topics are not in it: the topic filter is the feed's own.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, bindparam, select, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from feeds.sanitize import html_to_text
+from feeds.schema import follows, items
+from feeds.search_terms import document_tokens, positions
+from feeds.searchquery import SearchQuery, Term
+
+TABLE = "search_index"
+FTS_GAP = "_"  # FTS5 has no empty position: this token (`_` is a token character) keeps it
+BATCH = 500
+
+_SQLITE_DDL = (
+    # columnsize=0: no ranking is done, so the sizes of the rows are not kept.
+    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(terms, tokenize=\"ascii tokenchars '_'\", "
+    "columnsize=0)",
+)
+_POSTGRES_DDL = (
+    f"CREATE TABLE {TABLE} (item_id INTEGER PRIMARY KEY REFERENCES items (id) "
+    "ON DELETE CASCADE, terms TSVECTOR NOT NULL)",
+    f"CREATE INDEX ix_{TABLE}_terms ON {TABLE} USING gin (terms)",
+)
+
+
+def create_index(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    for statement in _SQLITE_DDL if sqlite else _POSTGRES_DDL:
+        connection.execute(text(statement))
+
+
+def drop_index(connection: Connection) -> None:
+    connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def index_items(connection: Connection, ids: Iterable[int]) -> None:
+    """(Re)index these items from what they say now: the dump's title and body and what
+    following their link brought."""
+    ids = list(ids)
+    for start in range(0, len(ids), BATCH):
+        _index_batch(connection, ids[start : start + BATCH])
+
+
+def rebuild(connection: Connection) -> None:
+    """Index every item (a new index; a change of the normalisation rules)."""
+    connection.execute(text(f"DELETE FROM {TABLE}"))
+    ids = list(connection.scalars(select(items.c.id).order_by(items.c.id)))
+    index_items(connection, ids)
+
+
+def _index_batch(connection: Connection, ids: list[int]) -> None:
+    query = (
+        select(items.c.id, items.c.lang, items.c.title, items.c.body)
+        .add_columns(follows.c.title, follows.c.body_html)
+        .outerjoin(follows, (follows.c.item_id == items.c.id) & follows.c.content_hash.is_not(None))
+        .where(items.c.id.in_(ids))
+    )
+    rows = [
+        (row[0], document_tokens(_fields(row[2:]), row[1])) for row in connection.execute(query)
+    ]
+    sqlite = connection.dialect.name == "sqlite"
+    key = "rowid" if sqlite else "item_id"
+    connection.execute(
+        text(f"DELETE FROM {TABLE} WHERE {key} IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": ids},
+    )
+    if not rows:
+        return
+    if sqlite:
+        values = [{"id": i, "terms": " ".join(t or FTS_GAP for t in tokens)} for i, tokens in rows]
+        insert = f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"
+    else:
+        values = [{"id": i, "terms": _tsvector(tokens)} for i, tokens in rows]
+        insert = f"INSERT INTO {TABLE} (item_id, terms) VALUES (:id, CAST(:terms AS tsvector))"
+    connection.execute(text(insert), values)
+
+
+def _fields(row: Iterable[Any]) -> list[str]:
+    title, body, api_title, api_body_html = row
+    api_body = html_to_text(api_body_html) if api_body_html else ""
+    return [field for field in (title, body, api_title, api_body) if field]
+
+
+def _tsvector(tokens: list[str | None]) -> str:
+    """A tsvector literal: each stem quoted with its positions (stems hold no quote or
+    backslash: they are letters and digits)."""
+    found: dict[str, list[str]] = {}
+    for position, token in positions(tokens):
+        found.setdefault(token, []).append(str(position))
+    return " ".join(f"'{token}':{','.join(at)}" for token, at in found.items())
+
+
+# -- matching -----------------------------------------------------------------------------
+
+
+class Matches(ColumnElement[bool]):
+    """`id IN (items matching the included terms) AND id NOT IN (items matching any excluded
+    term)`, in each store's own syntax (compiled below)."""
+
+    type = Boolean()
+    inherit_cache = False  # the query text is a bound value; not worth a cache key
+
+    def __init__(self, query: SearchQuery, id_column: ColumnElement[Any]) -> None:
+        self.query = query
+        self.id_column = id_column
+
+
+def search_condition(query: SearchQuery, id_column: ColumnElement[Any]) -> ColumnElement[bool]:
+    return Matches(query, id_column)
+
+
+@compiles(Matches, "sqlite")
+def _sqlite_matches(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    def fts(terms: tuple[Term, ...], joiner: str) -> str:
+        return f" {joiner} ".join(_fts_term(term) for term in terms)
+
+    return _in_and_not_in(
+        element,
+        compiler,
+        f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ",
+        lambda query: fts(query.include, "AND"),
+        lambda query: fts(query.exclude, "OR"),
+        **kw,
+    )
+
+
+@compiles(Matches, "postgresql")
+def _postgres_matches(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    def tsquery(terms: tuple[Term, ...], joiner: str) -> str:
+        return f" {joiner} ".join(_tsquery_term(term) for term in terms)
+
+    return _in_and_not_in(
+        element,
+        compiler,
+        f"SELECT item_id FROM {TABLE} WHERE terms @@ CAST(",
+        lambda query: tsquery(query.include, "&"),
+        lambda query: tsquery(query.exclude, "|"),
+        close=" AS tsquery)",
+        **kw,
+    )
+
+
+def _in_and_not_in(
+    element: Matches,
+    compiler: SQLCompiler,
+    select_sql: str,
+    included: Any,
+    excluded: Any,
+    close: str = "",
+    **kw: Any,
+) -> str:
+    column = compiler.process(element.id_column, **kw)
+    parts = []
+    for negated, terms, build in (
+        (False, element.query.include, included),
+        (True, element.query.exclude, excluded),
+    ):
+        if terms:
+            value = compiler.process(bindparam(None, build(element.query), unique=True), **kw)
+            parts.append(f"{column} {'NOT IN' if negated else 'IN'} ({select_sql}{value}{close})")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def _fts_term(term: Term) -> str:
+    """An FTS5 phrase per spelling of the term, each stem quoted: `("a" + "b" OR ...)`."""
+    phrases = [" + ".join(f'"{stem}"' for stem in spelling) for spelling in term.spellings()]
+    return "(" + " OR ".join(phrases) + ")"
+
+
+def _tsquery_term(term: Term) -> str:
+    """`('a' | 'b') <-> 'c'`: each position's stems, quoted, followed by the next."""
+    return (
+        "("
+        + " <-> ".join(
+            "(" + " | ".join(f"'{stem}'" for stem in forms) + ")" for forms in term.forms
+        )
+        + ")"
+    )
