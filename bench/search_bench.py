@@ -117,15 +117,15 @@ def bench_search(stores: dict[int, str], options: Options) -> dict[str, Any]:
 def _ingest_seconds(dump: Path, workdir: Path, indexed: bool) -> float:
     url = _fresh_db(workdir / "search-ingest.sqlite3")
     store = Store(url)
-    real = store_items.index_items
+    real = store_items.index_rows
     if not indexed:
-        store_items.index_items = lambda *_: None  # type: ignore[assignment]
+        store_items.index_rows = lambda *_: None  # type: ignore[assignment]
     try:
         start = time.perf_counter()
         (report,) = Ingester(store, bench_settings(url, dump)).run([str(dump)])
         took = time.perf_counter() - start
     finally:
-        store_items.index_items = real
+        store_items.index_rows = real
         store.close()
     if report.error or report.counts.new != INGEST_ITEMS:
         raise RuntimeError(f"search ingest: {report}")

@@ -36,7 +36,9 @@ MAX_WORD = 64  # characters of a word that count: a lexeme must stay well under 
 # these are not indexed, on either store, so that both find the same.
 MAX_POSITIONS = 16_000
 MAX_PER_WORD = 256
-FIELD_GAP = None  # in `document_tokens`: a position between two fields (no phrase spans it)
+# In `document_tokens`: a position no query word can take ("_" is never part of a word), between
+# two fields (no phrase spans them) and in place of words past the limits.
+FIELD_GAP = "_"
 
 # Kazakh is agglutinative: plural, possessive and case suffixes stack on a stem
 # (мектеп+тер+іміз+дің). No kept library stems Kazakh (Snowball has no Kazakh algorithm; the
@@ -116,7 +118,7 @@ _STEMS: dict[str, dict[str, str]] = {"en": {}, "ru": {}, "kk": {}}
 _STEMS_KEPT = 200_000  # words per language; the cache starts again beyond
 
 
-def document_tokens(fields: list[str], lang: str) -> list[str | None]:
+def document_tokens(fields: list[str], lang: str) -> list[str]:
     """The stems of a release's fields at their positions, `FIELD_GAP` between fields (a
     phrase never runs from a title into a body); words past the limits are left out.
 
@@ -125,7 +127,7 @@ def document_tokens(fields: list[str], lang: str) -> list[str | None]:
     stems = _STEMS.setdefault(lang, {})
     if len(stems) > _STEMS_KEPT:
         stems.clear()
-    tokens: list[str | None] = []
+    tokens: list[str] = []
     for number, text in enumerate(fields):
         found = words(text)
         for word in set(found).difference(stems):
@@ -134,19 +136,17 @@ def document_tokens(fields: list[str], lang: str) -> list[str | None]:
             tokens.append(FIELD_GAP)
         tokens += map(stems.__getitem__, found)
     del tokens[MAX_POSITIONS:]
-    counts = Counter(tokens)
-    counts.pop(FIELD_GAP, None)
-    if counts and max(counts.values()) > MAX_PER_WORD:
-        seen: Counter[str | None] = Counter()
+    if len(tokens) > MAX_PER_WORD and max(Counter(tokens).values()) > MAX_PER_WORD:
+        seen: Counter[str] = Counter()
         for index, token in enumerate(tokens):
             seen[token] += 1
-            if token is not None and seen[token] > MAX_PER_WORD:
+            if token != FIELD_GAP and seen[token] > MAX_PER_WORD:
                 tokens[index] = FIELD_GAP
     return tokens
 
 
-def positions(tokens: list[str | None]) -> Iterator[tuple[int, str]]:
+def positions(tokens: list[str]) -> Iterator[tuple[int, str]]:
     """(1-based position, token) of the indexed tokens."""
     for index, token in enumerate(tokens, start=1):
-        if token is not None:
+        if token != FIELD_GAP:
             yield index, token

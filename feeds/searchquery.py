@@ -72,7 +72,7 @@ def parse_search(q: str) -> SearchQuery | None:
     return SearchQuery(text, tuple(dict.fromkeys(include)), tuple(dict.fromkeys(exclude)))
 
 
-def matches(query: SearchQuery, tokens: list[str | None]) -> bool:
+def matches(query: SearchQuery, tokens: list[str]) -> bool:
     """Whether a release with these `search_terms.document_tokens` matches: what the store's
     index answers, in plain Python (the tests hold the stores to it)."""
     return all(_has(term, tokens) for term in query.include) and not any(
@@ -80,7 +80,7 @@ def matches(query: SearchQuery, tokens: list[str | None]) -> bool:
     )
 
 
-def _has(term: Term, tokens: list[str | None]) -> bool:
+def _has(term: Term, tokens: list[str]) -> bool:
     width = len(term.forms)
     for start in range(len(tokens) - width + 1):
         if all(tokens[start + k] in forms for k, forms in enumerate(term.forms)):

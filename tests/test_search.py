@@ -170,11 +170,11 @@ def test_a_store_of_before_the_index_is_indexed_by_the_migration(database_url: s
     # Ingested by the code of before (no index): the store's own ingest with the hook undone.
     import feeds.store.items as store_items
 
-    real, store_items.index_items = store_items.index_items, lambda *_: None
+    real, store_items.index_rows = store_items.index_rows, lambda *_: None
     try:
         Ingester(old, settings).run(settings.dumps)
     finally:
-        store_items.index_items = real
+        store_items.index_rows = real
     old.close()
     store = Store(database_url)  # opening it migrates: 0006 indexes what is there
     assert found(store, '"foreign affairs"') == FOREIGN_AFFAIRS

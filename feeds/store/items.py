@@ -20,7 +20,7 @@ from feeds.records import ItemRecord, item_uid
 from feeds.schema import follows, item_topics, items
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
-from feeds.store.search import index_items
+from feeds.store.search import index_rows
 from feeds.store.state import bump_version, read_state, record_source, set_state
 
 BATCH = 500  # keys looked up per query: well under SQLite's bound-parameter limit
@@ -113,7 +113,7 @@ def _ingest_batch(
         connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
     changed = [*inserts, *updates]
     counts.touched.topics |= write_topics(connection, changed, topics_of)
-    index_items(connection, [row["row_id"] for row in changed])
+    index_rows(connection, changed)
     counts.touched.agencies |= {row["agency"] for row in changed if row["agency"]}
     counts.new += len(inserts)
     counts.updated += len(updates)

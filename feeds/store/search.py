@@ -9,8 +9,9 @@ stored string at the spaces and folds nothing else), a `tsvector` built from an 
 the same tokens, and the query sent to them is built from our stems alone, each quoted: no
 user text ever reaches FTS5's or tsquery's syntax.
 
-Kept by the store's writes: an ingest's new and changed items, a followed item's new text
-(`_apply_enrichment`). Topics are not in it: the topic filter is the feed's own.
+Kept by the store's writes: an ingest's new and changed items (`index_rows`), a followed
+item's new text (`index_items`, from `_apply_enrichment`). Topics are not in it: the topic
+filter is the feed's own.
 """
 
 from collections.abc import Iterable
@@ -23,16 +24,16 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from feeds.sanitize import html_to_text
 from feeds.schema import follows, items
-from feeds.search_terms import document_tokens, positions
+from feeds.search_terms import FIELD_GAP, document_tokens, positions
 from feeds.searchquery import SearchQuery, Term
 
 TABLE = "search_index"
-FTS_GAP = "_"  # FTS5 has no empty position: this token (`_` is a token character) keeps it
 BATCH = 500
 
 _SQLITE_DDL = (
     # columnsize=0: no ranking is done, so the sizes of the rows are not kept.
-    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(terms, tokenize=\"ascii tokenchars '_'\", "
+    # `_` a token character: FIELD_GAP takes a position, as the empty ones of PostgreSQL's.
+    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(terms, tokenize=\"ascii tokenchars '{FIELD_GAP}'\", "
     "columnsize=0)",
 )
 _POSTGRES_DDL = (
@@ -70,6 +71,29 @@ def rebuild(connection: Connection) -> None:
     index_items(connection, ids)
 
 
+def index_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """(Re)index items an ingest wrote, from their rows (`row_id`, `lang`, `title`, `body`)
+    and what following brought them: no second read of their text."""
+    ids = [row["row_id"] for row in rows]
+    followed = {}
+    if ids:
+        query = select(follows.c.item_id, follows.c.title, follows.c.body_html).where(
+            follows.c.item_id.in_(ids), follows.c.content_hash.is_not(None)
+        )
+        followed = {row[0]: row[1:] for row in connection.execute(query)}
+    texts = [
+        (
+            row["row_id"],
+            row["lang"],
+            row["title"],
+            row["body"],
+            *followed.get(row["row_id"], ("", "")),
+        )
+        for row in rows
+    ]
+    _write(connection, ids, texts)
+
+
 def _index_batch(connection: Connection, ids: list[int]) -> None:
     query = (
         select(items.c.id, items.c.lang, items.c.title, items.c.body)
@@ -77,9 +101,13 @@ def _index_batch(connection: Connection, ids: list[int]) -> None:
         .outerjoin(follows, (follows.c.item_id == items.c.id) & follows.c.content_hash.is_not(None))
         .where(items.c.id.in_(ids))
     )
-    rows = [
-        (row[0], document_tokens(_fields(row[2:]), row[1])) for row in connection.execute(query)
-    ]
+    _write(connection, ids, list(connection.execute(query)))
+
+
+def _write(connection: Connection, ids: list[int], texts: list[Any]) -> None:
+    """Replace the index rows of `ids` by those of `texts`: (id, lang, title, body, API title,
+    API body HTML) each."""
+    rows = [(item[0], document_tokens(_fields(item[2:]), item[1])) for item in texts]
     sqlite = connection.dialect.name == "sqlite"
     key = "rowid" if sqlite else "item_id"
     connection.execute(
@@ -91,7 +119,7 @@ def _index_batch(connection: Connection, ids: list[int]) -> None:
     if not rows:
         return
     if sqlite:
-        values = [{"id": i, "terms": " ".join(t or FTS_GAP for t in tokens)} for i, tokens in rows]
+        values = [{"id": i, "terms": " ".join(tokens)} for i, tokens in rows]
         insert = f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"
     else:
         values = [{"id": i, "terms": _tsvector(tokens)} for i, tokens in rows]
@@ -105,7 +133,7 @@ def _fields(row: Iterable[Any]) -> list[str]:
     return [field for field in (title, body, api_title, api_body) if field]
 
 
-def _tsvector(tokens: list[str | None]) -> str:
+def _tsvector(tokens: list[str]) -> str:
     """A tsvector literal: each stem quoted with its positions (stems hold no quote or
     backslash: they are letters and digits)."""
     found: dict[str, list[str]] = {}
