@@ -179,3 +179,21 @@ def test_a_store_of_before_the_index_is_indexed_by_the_migration(database_url: s
     store = Store(database_url)  # opening it migrates: 0006 indexes what is there
     assert found(store, '"foreign affairs"') == FOREIGN_AFFAIRS
     store.close()
+
+
+def test_a_search_of_a_topic_follows_reclassification(
+    search_settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    assert found(store, "zoo", topic="tourism-culture") == ["1139146"]
+    rules = tmp_path / "topics.toml"
+    rules.write_text(
+        '[sections.News]\nslug = "news"\nname = "News"\n\n[topics.zoo]\nname = "Zoos"\nen = ["zoo*"]\n',
+        encoding="utf-8",
+    )
+    changed = replace(search_settings, topics_file=str(rules))
+    Ingester(store, changed).run(changed.dumps)  # the dumps did not change; the rules did
+    assert found(store, "zoo", topic="zoo") == ["1139146"]
+    assert found(store, "zoo", topic="tourism-culture") == []
+    assert found(store, "zoo") == ["1139146"]
