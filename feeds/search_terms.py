@@ -127,14 +127,14 @@ def document_tokens(fields: list[str], lang: str) -> list[str]:
     stems = _STEMS.setdefault(lang, {})
     if len(stems) > _STEMS_KEPT:
         stems.clear()
-    tokens: list[str] = []
-    for number, text in enumerate(fields):
-        found = words(text)
-        for word in set(found).difference(stems):
-            stems[word] = stem(word, lang)
-        if number:
-            tokens.append(FIELD_GAP)
-        tokens += map(stems.__getitem__, found)
+    # One pass over all fields: `normalise` leaves no "_", so the "_" put between the fields
+    # comes out of the word pattern as a word of its own, FIELD_GAP.
+    found = _WORD.findall(f" {FIELD_GAP} ".join(map(normalise, fields)))
+    if max(map(len, found), default=0) > MAX_WORD:
+        found = [word[:MAX_WORD] for word in found]
+    for word in set(found).difference(stems):
+        stems[word] = FIELD_GAP if word == FIELD_GAP else stem(word, lang)
+    tokens = list(map(stems.__getitem__, found))
     del tokens[MAX_POSITIONS:]
     if len(tokens) > MAX_PER_WORD and max(Counter(tokens).values()) > MAX_PER_WORD:
         seen: Counter[str] = Counter()

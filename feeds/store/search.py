@@ -118,13 +118,15 @@ def _write(connection: Connection, ids: list[int], texts: list[Any]) -> None:
     )
     if not rows:
         return
+    # The driver's executemany with tuples: SQLAlchemy's handling of 500 parameter dicts cost
+    # a quarter of the index's write (measured).
     if sqlite:
-        values = [{"id": i, "terms": " ".join(tokens)} for i, tokens in rows]
-        insert = f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"
+        values = [(i, " ".join(tokens)) for i, tokens in rows]
+        insert = f"INSERT INTO {TABLE} (rowid, terms) VALUES (?, ?)"
     else:
-        values = [{"id": i, "terms": _tsvector(tokens)} for i, tokens in rows]
-        insert = f"INSERT INTO {TABLE} (item_id, terms) VALUES (:id, CAST(:terms AS tsvector))"
-    connection.execute(text(insert), values)
+        values = [(i, _tsvector(tokens)) for i, tokens in rows]
+        insert = f"INSERT INTO {TABLE} (item_id, terms) VALUES (%s, CAST(%s AS tsvector))"
+    connection.exec_driver_sql(insert, values)
 
 
 def _fields(row: Iterable[Any]) -> list[str]:
