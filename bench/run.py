@@ -12,6 +12,7 @@ Environment (all optional):
     BENCH_LOADGEN=wrk     wrk or python (default: wrk when installed, else python)
     BENCH_AGENCY=mfa      the agency feed measured
     BENCH_ONLY=...        comma-separated subset of ingest,http,latency,memory,search
+    BENCH_POSTGRES_URL    a PostgreSQL server URL: the search figures on PostgreSQL stores too
     BENCH_WORKDIR=dir     where dumps and stores go (default: a new folder under /tmp,
                           removed at the end unless BENCH_KEEP=1); stores found there
                           are reused
@@ -340,6 +341,11 @@ def _search_rows(search: dict[str, Any]) -> list[dict[str, Any]]:
     def detail(kind: str, stat: str = "p50") -> str:
         return " / ".join(f"{_n(int(n))}: {v[kind][f'{stat}_ms']:.1f} ms" for n, v in per.items())
 
+    if search.get("postgres_uncached_p50_ratio"):
+        pg, ratio = search["postgres_per_size"], search["postgres_uncached_p50_ratio"]
+        pg_detail = " / ".join(
+            f"{_n(int(n))}: {v['uncached']['p50_ms']:.1f} ms" for n, v in pg.items()
+        )
     ingest = search.get("ingest")
     rows = [
         _row("7", f"search feed p50, a new query each time, {versus}",
@@ -355,6 +361,11 @@ def _search_rows(search: dict[str, Any]) -> list[dict[str, Any]]:
              search["cached_vs_canonical_feed"], _x(search["cached_vs_canonical_feed"]), NO_TARGET,
              detail("canonical_feed")),
     ]  # fmt: skip
+    if search.get("postgres_uncached_p50_ratio"):
+        rows.append(
+            _row("7", f"PostgreSQL: search feed p50, a new query each time, {versus}", ratio,
+                 _x(ratio), at_most(3), pg_detail)
+        )  # fmt: skip
     if ingest:
         rates = ingest["items_per_second"]
         rows.append(

@@ -4,11 +4,14 @@ the store is the query, not the server):
 7  search feed latency: a new query every request (rendered on demand: index lookup, rows,
    feedgen, gzip) on stores of each size, as the ratio of the largest to the smallest; the
    same search asked again (cached) against a cached variant of the same feed
-   (`/all.atom?limit=49`, the path any feed with a query string takes).
+   (`/all.atom?limit=49`, the path any feed with a query string takes). With
+   BENCH_POSTGRES_URL (a server URL; databases feeds_bench_<size> are made there and kept),
+   the uncached figure on PostgreSQL stores of the same sizes too.
 8  ingest throughput with the index kept against the same ingest with the index write
    skipped, in the same run, alternated (today's ingest is the latter).
 """
 
+import os
 import random
 import statistics
 import time
@@ -94,6 +97,33 @@ def _latency_of(database_url: str, queries: list[str]) -> dict[str, Any]:
     }
 
 
+def postgres_store(server_url: str, count: int, options: Options) -> str:
+    """A PostgreSQL store of `count` synthetic items (database feeds_bench_<count>, kept)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"feeds_bench_{count}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    store = Store(url)
+    try:
+        if store.count_items() != count:
+            options.log(f"search: PostgreSQL store of {count} items")
+            dump = make_dump(count, options.workdir)
+            big = max(200_000_000, 2 * dump.stat().st_size)
+            Ingester(store, bench_settings(url, dump, max_dump_bytes=big)).run([str(dump)])
+    finally:
+        store.close()
+    return url
+
+
 def bench_search(stores: dict[int, str], options: Options) -> dict[str, Any]:
     queries = search_queries()
     sizes = sorted(stores)
@@ -103,7 +133,20 @@ def bench_search(stores: dict[int, str], options: Options) -> dict[str, Any]:
         per_size[str(n)] = _latency_of(stores[n], queries)
         options.log(f"search: {n} items: {per_size[str(n)]}")
     small, large = per_size[str(sizes[0])], per_size[str(sizes[-1])]
+    postgres: dict[str, Any] = {}
+    if server := os.environ.get("BENCH_POSTGRES_URL"):
+        for n in sizes:
+            postgres[str(n)] = _latency_of(postgres_store(server, n, options), queries)
+            options.log(f"search: PostgreSQL, {n} items: {postgres[str(n)]['uncached']}")
+    pg_ratio = (
+        postgres[str(sizes[-1])]["uncached"]["p50_ms"]
+        / postgres[str(sizes[0])]["uncached"]["p50_ms"]
+        if postgres
+        else None
+    )
     return {
+        "postgres_per_size": postgres,
+        "postgres_uncached_p50_ratio": pg_ratio,
         "sizes": sizes,
         "queries": len(queries),
         "per_size": per_size,
