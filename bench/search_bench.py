@@ -69,7 +69,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def _latency_of(database_url: str, queries: list[str]) -> dict[str, Any]:
+def _latency_of(database_url: str, queries: list[str], repeats: int = REPEATS) -> dict[str, Any]:
     app = create_app(bench_settings(database_url))
     client = app.test_client()
     service = app.extensions["feeds"]
@@ -82,7 +82,7 @@ def _latency_of(database_url: str, queries: list[str]) -> dict[str, Any]:
     for path in (cached_search, variant):
         _ms(client, path)
     cached, feed, canonical = [], [], []
-    for _ in range(REPEATS):  # interleaved: drift hits all alike
+    for _ in range(repeats):  # interleaved: drift hits all alike
         cached.append(_ms(client, cached_search))
         feed.append(_ms(client, variant))
         canonical.append(_ms(client, "/all.atom"))
@@ -124,19 +124,21 @@ def postgres_store(server_url: str, count: int, options: Options) -> str:
     return url
 
 
-def bench_search(stores: dict[int, str], options: Options) -> dict[str, Any]:
-    queries = search_queries()
+def bench_search(
+    stores: dict[int, str], options: Options, queries_count: int = QUERIES, repeats: int = REPEATS
+) -> dict[str, Any]:
+    queries = search_queries(queries_count)
     sizes = sorted(stores)
     per_size = {}
     for n in sizes:
         options.log(f"search: {len(queries)} new queries, then cached, on {n} items")
-        per_size[str(n)] = _latency_of(stores[n], queries)
+        per_size[str(n)] = _latency_of(stores[n], queries, repeats)
         options.log(f"search: {n} items: {per_size[str(n)]}")
     small, large = per_size[str(sizes[0])], per_size[str(sizes[-1])]
     postgres: dict[str, Any] = {}
     if server := os.environ.get("BENCH_POSTGRES_URL"):
         for n in sizes:
-            postgres[str(n)] = _latency_of(postgres_store(server, n, options), queries)
+            postgres[str(n)] = _latency_of(postgres_store(server, n, options), queries, repeats)
             options.log(f"search: PostgreSQL, {n} items: {postgres[str(n)]['uncached']}")
     pg_ratio = (
         postgres[str(sizes[-1])]["uncached"]["p50_ms"]
@@ -157,7 +159,7 @@ def bench_search(stores: dict[int, str], options: Options) -> dict[str, Any]:
     }
 
 
-def _ingest_seconds(dump: Path, workdir: Path, indexed: bool) -> float:
+def _ingest_seconds(dump: Path, workdir: Path, indexed: bool, count: int) -> float:
     url = _fresh_db(workdir / "search-ingest.sqlite3")
     store = Store(url)
     real = store_items.index_rows
@@ -170,22 +172,22 @@ def _ingest_seconds(dump: Path, workdir: Path, indexed: bool) -> float:
     finally:
         store_items.index_rows = real
         store.close()
-    if report.error or report.counts.new != INGEST_ITEMS:
+    if report.error or report.counts.new != count:
         raise RuntimeError(f"search ingest: {report}")
     return took
 
 
-def bench_search_ingest(options: Options) -> dict[str, Any]:
-    dump = make_dump(INGEST_ITEMS, options.workdir)
+def bench_search_ingest(options: Options, count: int = INGEST_ITEMS) -> dict[str, Any]:
+    dump = make_dump(count, options.workdir)
     runs: dict[str, list[float]] = {"with_index": [], "without_index": []}
     for round_ in range(INGEST_ROUNDS):
         for name in ("without_index", "with_index"):
-            took = _ingest_seconds(dump, options.workdir, name == "with_index")
+            took = _ingest_seconds(dump, options.workdir, name == "with_index", count)
             runs[name].append(took)
             options.log(f"search ingest round {round_ + 1}: {name} {took:.1f} s")
-    rate = {name: INGEST_ITEMS / statistics.median(values) for name, values in runs.items()}
+    rate = {name: count / statistics.median(values) for name, values in runs.items()}
     return {
-        "items": INGEST_ITEMS,
+        "items": count,
         "seconds": runs,
         "items_per_second": rate,
         "ratio": rate["with_index"] / rate["without_index"],

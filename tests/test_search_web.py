@@ -176,3 +176,11 @@ def test_w3c_validator_finds_no_error_in_search_feeds(client: FlaskClient, w3c, 
             answer.data, "http://localhost" + path, content_type=answer.content_type
         )
         assert [m for m in messages if m.level == "error"] == [], path
+
+
+def test_a_search_feed_opened_in_a_browser_tab_is_the_search_page(client: FlaskClient) -> None:
+    answer = client.get("/search.atom?q=declarations", headers={"Sec-Fetch-Dest": "document"})
+    assert answer.status_code == 200 and answer.mimetype == "text/html"
+    assert "Subscribe to this search" in answer.get_data(as_text=True)
+    assert "Sec-Fetch-Dest" in answer.headers["Vary"] and "ETag" not in answer.headers
+    assert client.get("/search.atom?q=declarations").mimetype == "application/atom+xml"
