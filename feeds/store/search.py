@@ -14,7 +14,7 @@ item's new text (`index_items`, from `_apply_enrichment`). Topics are not in it:
 filter is the feed's own.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, bindparam, select, text
@@ -163,55 +163,76 @@ def search_condition(query: SearchQuery, id_column: ColumnElement[Any]) -> Colum
     return Matches(query, id_column)
 
 
+Bind = Callable[[str], str]  # a value -> the bound parameter's placeholder in the SQL
+
+
 @compiles(Matches, "sqlite")
 def _sqlite_matches(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    def fts(terms: tuple[Term, ...], joiner: str) -> str:
-        return f" {joiner} ".join(_fts_term(term) for term in terms)
+    def fts(terms: tuple[Term, ...], joiner: str, bind: Bind) -> str:
+        expression = f" {joiner} ".join(_fts_term(term) for term in terms)
+        return f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH {bind(expression)}"
 
+    query = element.query
     return _in_and_not_in(
         element,
         compiler,
-        f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ",
-        lambda query: fts(query.include, "AND"),
-        lambda query: fts(query.exclude, "OR"),
+        lambda bind: fts(query.include, "AND", bind),
+        lambda bind: fts(query.exclude, "OR", bind),
         **kw,
     )
 
 
 @compiles(Matches, "postgresql")
 def _postgres_matches(element: Matches, compiler: SQLCompiler, **kw: Any) -> str:
-    def tsquery(terms: tuple[Term, ...], joiner: str) -> str:
-        return f" {joiner} ".join(_tsquery_term(term) for term in terms)
-
+    query = element.query
     return _in_and_not_in(
         element,
         compiler,
-        f"SELECT item_id FROM {TABLE} WHERE terms @@ CAST(",
-        lambda query: tsquery(query.include, "&"),
-        lambda query: tsquery(query.exclude, "|"),
-        close=" AS tsquery)",
+        lambda bind: _postgres_included(query.include, bind),
+        lambda bind: (
+            f"SELECT item_id FROM {TABLE} WHERE terms @@ "
+            f"CAST({bind(_tsquery(query.exclude, '|'))} AS tsquery)"
+        ),
         **kw,
     )
+
+
+def _postgres_included(terms: tuple[Term, ...], bind: Bind) -> str:
+    """The items with every term. With several, the GIN index is asked for one of them (the
+    one of the longest stem: longer words are rarer) and the whole query is checked as a
+    function, which the planner does not estimate: it multiplies the terms' frequencies as if
+    independent, so "declaration goods" (5,406 of 200,000 items, always together) was thought to
+    match 55 and read, joined and sorted every match (80 ms) instead of walking the feed's order
+    until 51 matched (20 ms)."""
+    whole = f"CAST({bind(_tsquery(terms, '&'))} AS tsquery)"
+    if len(terms) == 1:
+        return f"SELECT item_id FROM {TABLE} WHERE terms @@ {whole}"
+    rarest = max(terms, key=lambda term: max(len(s) for forms in term.forms for s in forms))
+    one = f"CAST({bind(_tsquery_term(rarest))} AS tsquery)"
+    return f"SELECT item_id FROM {TABLE} WHERE terms @@ {one} AND ts_match_vq(terms, {whole})"
+
+
+def _tsquery(terms: tuple[Term, ...], joiner: str) -> str:
+    return f" {joiner} ".join(_tsquery_term(term) for term in terms)
 
 
 def _in_and_not_in(
     element: Matches,
     compiler: SQLCompiler,
-    select_sql: str,
-    included: Any,
-    excluded: Any,
-    close: str = "",
+    included: Callable[[Bind], str],
+    excluded: Callable[[Bind], str],
     **kw: Any,
 ) -> str:
     column = compiler.process(element.id_column, **kw)
+
+    def bind(value: str) -> str:
+        return compiler.process(bindparam(None, value, unique=True), **kw)
+
     parts = []
-    for negated, terms, build in (
-        (False, element.query.include, included),
-        (True, element.query.exclude, excluded),
-    ):
-        if terms:
-            value = compiler.process(bindparam(None, build(element.query), unique=True), **kw)
-            parts.append(f"{column} {'NOT IN' if negated else 'IN'} ({select_sql}{value}{close})")
+    if element.query.include:
+        parts.append(f"{column} IN ({included(bind)})")
+    if element.query.exclude:
+        parts.append(f"{column} NOT IN ({excluded(bind)})")
     return "(" + " AND ".join(parts) + ")"
 
 
