@@ -11,7 +11,8 @@ Environment (all optional):
     BENCH_CONNECTIONS=4   concurrent clients of the load generator
     BENCH_LOADGEN=wrk     wrk or python (default: wrk when installed, else python)
     BENCH_AGENCY=mfa      the agency feed measured
-    BENCH_ONLY=...        comma-separated subset of ingest,http,latency,memory
+    BENCH_ONLY=...        comma-separated subset of ingest,http,latency,memory,search
+    BENCH_POSTGRES_URL    a PostgreSQL server URL: the search figures on PostgreSQL stores too
     BENCH_WORKDIR=dir     where dumps and stores go (default: a new folder under /tmp,
                           removed at the end unless BENCH_KEEP=1); stores found there
                           are reused
@@ -46,9 +47,10 @@ from bench.benchmarks import (
     bench_memory,
     make_store,
 )
+from bench.search_bench import bench_search, bench_search_ingest
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PARTS = ("ingest", "http", "latency", "memory")
+PARTS = ("ingest", "http", "latency", "memory", "search")
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -331,6 +333,52 @@ SECTIONS = {"http": _http_rows, "latency": _latency_rows, "ingest": _ingest_rows
 SECTIONS["memory"] = _memory_rows
 
 
+def _search_rows(search: dict[str, Any]) -> list[dict[str, Any]]:
+    per, sizes = search["per_size"], search["sizes"]
+    small, large = str(sizes[0]), str(sizes[-1])
+    versus = f"{_n(int(large))} vs {_n(int(small))} items"
+
+    def detail(kind: str, stat: str = "p50") -> str:
+        return " / ".join(f"{_n(int(n))}: {v[kind][f'{stat}_ms']:.1f} ms" for n, v in per.items())
+
+    if search.get("postgres_uncached_p50_ratio"):
+        pg, ratio = search["postgres_per_size"], search["postgres_uncached_p50_ratio"]
+        pg_detail = " / ".join(
+            f"{_n(int(n))}: {v['uncached']['p50_ms']:.1f} ms" for n, v in pg.items()
+        )
+    ingest = search.get("ingest")
+    rows = [
+        _row("7", f"search feed p50, a new query each time, {versus}",
+             search["uncached_p50_ratio"], _x(search["uncached_p50_ratio"]), at_most(3),
+             detail("uncached")),
+        _row("7", f"search feed p99, a new query each time, {versus}",
+             search["uncached_p99_ratio"], _x(search["uncached_p99_ratio"]), NO_TARGET,
+             detail("uncached", "p99")),
+        _row("7", f"search feed p50 cached vs cached /all.atom?limit=49, {_n(int(large))} items",
+             search["cached_vs_variant_feed"], _x(search["cached_vs_variant_feed"]), at_most(1.2),
+             f"cached search: {detail('cached')}; variant: {detail('variant_feed')}"),
+        _row("7+", f"search feed p50 cached vs /all.atom (fast path), {_n(int(large))} items",
+             search["cached_vs_canonical_feed"], _x(search["cached_vs_canonical_feed"]), NO_TARGET,
+             detail("canonical_feed")),
+    ]  # fmt: skip
+    if search.get("postgres_uncached_p50_ratio"):
+        rows.append(
+            _row("7", f"PostgreSQL: search feed p50, a new query each time, {versus}", ratio,
+                 _x(ratio), at_most(3), pg_detail)
+        )  # fmt: skip
+    if ingest:
+        rates = ingest["items_per_second"]
+        rows.append(
+            _row("8", f"ingest of {_n(ingest['items'])} items with the search index vs without",
+                 ingest["ratio"], _x(ingest["ratio"]), at_least(0.8),
+                 f"{_n(rates['with_index'])} vs {_n(rates['without_index'])} items/s")
+        )  # fmt: skip
+    return rows
+
+
+SECTIONS["search"] = _search_rows
+
+
 def table_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The BENCHMARKS.md table: a row per figure of each benchmark that ran."""
     return [
@@ -370,8 +418,8 @@ def run(
         results["ingest"] = bench_ingest(largest, options)
         save(results)
     stores = {}
-    if {"http", "latency", "memory"} & set(only):
-        for n in sizes if "latency" in only else [largest]:
+    if {"http", "latency", "memory", "search"} & set(only):
+        for n in sizes if {"latency", "search"} & set(only) else [largest]:
             options.log(f"store of {n} items")
             stores[n] = make_store(n, options.workdir)
     if "http" in only:
@@ -385,6 +433,12 @@ def run(
     if "memory" in only:
         print(f"memory: every feed with {largest} items stored", flush=True)
         results["memory"] = bench_memory(stores[largest], options)
+        save(results)
+    if "search" in only:
+        print(f"search: stores of {', '.join(map(str, sizes))} items", flush=True)
+        results["search"] = bench_search(stores, options)
+        save(results)
+        results["search"]["ingest"] = bench_search_ingest(options)
         save(results)
     return results
 

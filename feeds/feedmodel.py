@@ -11,7 +11,7 @@ from typing import Literal
 from feeds.records import KAZAKHSTAN
 from feeds.textclean import paragraphs
 
-FeedKind = Literal["all", "agency", "topic"]
+FeedKind = Literal["all", "agency", "topic", "search"]
 FORMATS = ("atom", "rss", "json")
 MEDIA_TYPES = {
     "atom": "application/atom+xml",
@@ -30,7 +30,12 @@ class FeedRef:
 
     def path(self, fmt: str | None = None) -> str:
         """Site-relative path of the feed (`fmt` given) or of its HTML page."""
-        base = {"all": "/all", "agency": f"/agencies/{self.slug}", "topic": f"/topics/{self.slug}"}
+        base = {
+            "all": "/all",
+            "agency": f"/agencies/{self.slug}",
+            "topic": f"/topics/{self.slug}",
+            "search": "/search",
+        }
         if fmt:
             return f"{base[self.kind]}.{fmt}"
         return "/" if self.kind == "all" else base[self.kind]

@@ -13,6 +13,7 @@ import base64
 import binascii
 import gzip
 import hashlib
+import re
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -36,11 +37,12 @@ from feeds.feedmodel import (
     feed_updated,
     summary_text,
 )
-from feeds.links import LANGUAGES, in_language
+from feeds.links import LANGUAGES, SLUG, in_language
 from feeds.outage import Outage, StoreUnavailable
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
 from feeds.sanitize import clean_html, html_to_text
+from feeds.searchquery import BadSearch, SearchQuery, parse_search
 from feeds.store import Cursor, FeedCount, FeedRows, ItemRow, Store, Summary
 from feeds.versioned import VersionedCache
 
@@ -60,15 +62,30 @@ class BadParameter(ValueError):
     """A query parameter with a bad value; the message names it."""
 
 
+_SLUG = re.compile(SLUG)
+
+
 @dataclass(frozen=True)
 class PageQuery:
     limit: int = DEFAULT_LIMIT
     lang: str | None = None
     after: Cursor | None = None
     before: Cursor | None = None
+    q: SearchQuery | None = None  # ?q= on any feed (issue 17)
+    agency: str | None = None  # the filters of /search.*: ?agency=, ?topic=
+    topic: str | None = None
 
     def params(self, **changes: object) -> dict[str, str]:
-        values = {"limit": self.limit, "lang": self.lang, "after": None, "before": None, **changes}
+        values = {
+            "q": self.q.text if self.q else None,
+            "agency": self.agency,
+            "topic": self.topic,
+            "limit": self.limit,
+            "lang": self.lang,
+            "after": None,
+            "before": None,
+            **changes,
+        }
         if values["limit"] == DEFAULT_LIMIT:
             values["limit"] = None
         return {
@@ -91,8 +108,9 @@ def decode_cursor(text: str, name: str) -> Cursor:
         raise BadParameter(f"bad {name}: not a cursor given by this feed's links") from None
 
 
-def parse_query(args: dict[str, str]) -> PageQuery:
-    """Validate ?limit=, ?lang=, ?after=, ?before=; a bad one raises BadParameter naming it."""
+def parse_query(args: dict[str, str], filters: bool = False) -> PageQuery:
+    """Validate ?limit=, ?lang=, ?after=, ?before=, ?q= and (`filters`: /search.*) ?agency=
+    and ?topic=; a bad one raises BadParameter naming it (never repeating a query's text)."""
     limit = DEFAULT_LIMIT
     if "limit" in args:
         text = args["limit"]
@@ -108,7 +126,20 @@ def parse_query(args: dict[str, str]) -> PageQuery:
     before = decode_cursor(args["before"], "before") if args.get("before") else None
     if after and before:
         raise BadParameter("bad after/before: give only one of them")
-    return PageQuery(limit, lang, after, before)
+    try:
+        q = parse_search(args.get("q", ""))
+    except BadSearch as exc:
+        raise BadParameter(str(exc)) from None
+    agency = _slug_filter(args, "agency") if filters else None
+    topic = _slug_filter(args, "topic") if filters else None
+    return PageQuery(limit, lang, after, before, q, agency, topic)
+
+
+def _slug_filter(args: dict[str, str], name: str) -> str | None:
+    value = args.get(name) or None
+    if value is not None and not _SLUG.fullmatch(value):
+        raise BadParameter(f"bad {name}: not the slug of an {name}")  # 404 would need a lookup
+    return value
 
 
 @dataclass(frozen=True)
@@ -214,8 +245,8 @@ class FeedService:
 
     def resolve(self, kind: str, slug: str = "", version: int | None = None) -> FeedRef | None:
         """The feed, or None when no such agency or topic is known."""
-        if kind == "all":
-            return FeedRef("all")
+        if kind in ("all", "search"):
+            return FeedRef(kind)  # type: ignore[arg-type]
         if version is None:
             version = self.version()
         agencies, topics = self._known_slugs(version)
@@ -268,7 +299,31 @@ class FeedService:
     def topic_names(self) -> dict[str, str]:
         return self._known_slugs(self.version())[1]
 
-    def meta(self, ref: FeedRef, lang: str | None = None) -> FeedMeta:
+    def filters_known(self, query: PageQuery, version: int | None = None) -> bool:
+        """Whether the agency and topic a search filters on exist (else 404, as for feeds)."""
+        agency = query.agency is None or self.resolve("agency", query.agency, version)
+        return bool(agency and (query.topic is None or self.resolve("topic", query.topic, version)))
+
+    def meta(
+        self, ref: FeedRef, lang: str | None = None, query: PageQuery | None = None
+    ) -> FeedMeta:
+        meta = self._meta(ref, lang, query)
+        if query is None or query.q is None:
+            return meta
+        scope = meta.title.removesuffix(" – gov.kz news")
+        scope = "" if scope == "gov.kz news" else f" in {scope}"
+        return FeedMeta(ref, f"“{query.q.text}”{scope} – gov.kz news", meta.subtitle, lang)
+
+    def _meta(self, ref: FeedRef, lang: str | None, query: PageQuery | None) -> FeedMeta:
+        if ref.kind == "search":
+            filters = query or PageQuery()
+            scope = [self.agencies.get(filters.agency).name] if filters.agency else []
+            if filters.topic:
+                scope.append(self.topic_names().get(filters.topic, filters.topic))
+            title = " · ".join(scope) or "gov.kz news"
+            return FeedMeta(
+                ref, f"{title} – gov.kz news", "Press releases on gov.kz matching a search.", lang
+            )
         if ref.kind == "agency":
             agency = self.agencies.get(ref.slug)
             children = sorted(self.subtree(ref.slug) - {ref.slug})
@@ -288,16 +343,16 @@ class FeedService:
     # -- pages -----------------------------------------------------------------------------
 
     def rows(self, ref: FeedRef, query: PageQuery) -> FeedRows:
-        agencies = None
-        if ref.kind == "agency":
-            agencies = self.subtree(ref.slug)
+        agency = ref.slug if ref.kind == "agency" else query.agency
+        topic = ref.slug if ref.kind == "topic" else query.topic
         return self.store.feed_rows(
             limit=query.limit,
-            agencies=agencies,
-            topic=ref.slug if ref.kind == "topic" else None,
+            agencies=self.subtree(agency) if agency else None,
+            topic=topic,
             lang=query.lang,
             after=query.after,
             before=query.before,
+            search=query.q,
         )
 
     def entry(self, row: ItemRow, base_url: str) -> Entry:
@@ -346,9 +401,12 @@ class FeedService:
         rows = page.rows
         older = bool(rows) and (page.more or query.before is not None)
         newer = bool(rows) and (query.after is not None or (query.before is not None and page.more))
+        alternate = f"{base_url}{ref.path()}"
+        if ref.kind == "search" and (params := query.params(limit=None)):
+            alternate += f"?{urlencode(params)}"  # the search page of the same search
         return PageLinks(
             self=url(after=query.after, before=query.before),
-            alternate=f"{base_url}{ref.path()}",
+            alternate=alternate,
             first=url(),
             icon=f"{base_url}/static/icon.png",
             next=url(after=rows[-1].cursor) if older else None,
@@ -364,7 +422,7 @@ class FeedService:
         ref = FeedRef("all") if kind == "all" else FeedRef(kind, slug)  # type: ignore[arg-type]
         try:
             version = self.version()
-            if self.resolve(kind, slug, version) is None:
+            if self.resolve(kind, slug, version) is None or not self.filters_known(query, version):
                 return None
             return self.render(ref, fmt, query, base_url, version, shared)
         except StoreUnavailable:
@@ -441,7 +499,7 @@ class FeedService:
         page = self.rows(ref, query)
         entries = [self.entry(row, base_url) for row in page.rows]
         links = self.page_links(ref, fmt, query, page, base_url)
-        body = RENDERERS[fmt](self.meta(ref, query.lang), entries, links)
+        body = RENDERERS[fmt](self.meta(ref, query.lang, query), entries, links)
         return Rendered(
             body=body,
             gzipped=gzip.compress(body, compresslevel=6, mtime=0),

@@ -155,3 +155,13 @@ rendered = Table(
     Column("body", LargeBinary, nullable=False),
     Column("gzipped", LargeBinary, nullable=False),
 )
+
+# The full-text index (feeds.store.search) is not declared here: it is an FTS5 virtual table
+# (with its shadow tables) on SQLite and a tsvector table on PostgreSQL, made by its own DDL in
+# migration 0006. Comparisons of this metadata with a database leave it out.
+SEARCH_INDEX = "search_index"
+
+
+def declared_here(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's `include_name`: everything but the search index's tables and index."""
+    return not (name or "").startswith((SEARCH_INDEX, f"ix_{SEARCH_INDEX}"))

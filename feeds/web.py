@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import is_resource_modified
 from werkzeug.routing import BaseConverter
 
-from feeds import pages
+from feeds import pages, searchpage
 from feeds.catalog import load_agencies
 from feeds.classify import load_topics
 from feeds.errors import StoreError
@@ -143,9 +143,11 @@ def feed_response(rendered: Rendered) -> Response:
 
 def _feed(kind: str, slug: str, fmt: str) -> Response:
     try:
-        query = parse_query(request.args.to_dict())
+        query = parse_query(request.args.to_dict(), filters=kind == "search")
     except BadParameter as exc:
         return _plain(400, str(exc))
+    if kind == "search" and pages.shows_page(MEDIA_TYPES[fmt]):
+        return pages.vary_as_a_feed_url(_search_page())
     if pages.shows_page(MEDIA_TYPES[fmt]):
         ref = service().resolve(kind, slug)
         if ref is None:
@@ -154,8 +156,13 @@ def _feed(kind: str, slug: str, fmt: str) -> Response:
     base = public_base()
     rendered = service().feed(kind, slug, fmt, query, base.url, base.shared)
     if rendered is None:
-        return _plain(404, f"unknown {kind} {slug!r}")
+        return _plain(404, f"unknown {kind} {slug!r}" if slug else "unknown agency or topic")
     return feed_response(rendered)
+
+
+def _search_page() -> Response:
+    status, context = searchpage.search_context(service(), request.args.to_dict(), base_url())
+    return Response(render_template("search.html", **context), status=status, mimetype="text/html")
 
 
 def feed_page_at_feed_url(ref: FeedRef, fmt: str, query: PageQuery) -> Response:
@@ -256,6 +263,14 @@ def _routes(app: Flask) -> None:
     def topic_feed(slug: str, fmt: str) -> Response:
         return _feed("topic", slug, fmt)
 
+    @app.get("/search.<fmt:fmt>")
+    def search_feed(fmt: str) -> Response:
+        return _feed("search", "", fmt)
+
+    @app.get("/search")
+    def search_page() -> Response:
+        return _search_page()
+
     @app.get("/agencies/<slug:slug>")
     def agency_page(slug: str) -> Response | str:
         return _page("agency", slug)
@@ -285,7 +300,12 @@ def _routes(app: Flask) -> None:
 
     @app.get("/feeds.opml")
     def opml() -> Response:
-        body = render_opml("gov.kz news feeds", opml_groups())
+        try:  # ?q=: the feeds of that search (of everything, and of each format), nothing else
+            query = parse_query(request.args.to_dict(), filters=True)
+        except BadParameter as exc:
+            return _plain(400, str(exc))
+        groups = opml_search_groups(query) if query.q else opml_groups()
+        body = render_opml("gov.kz news feeds", groups)
         return Response(body, mimetype="text/x-opml")
 
     @app.get("/metrics")
@@ -343,6 +363,13 @@ def index_context(q: str = "") -> dict[str, Any]:
         "base": site_base(),
         "now": datetime.now(UTC),
     }
+
+
+def opml_search_groups(query: PageQuery) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The OPML of one search (`/feeds.opml?q=`): its Atom feed and its page."""
+    base, params = base_url(), urlencode(query.params(after=None, before=None))
+    title = service().meta(searchpage.SEARCH, query.lang, query).title
+    return [("Search", [(title, f"{base}/search.atom?{params}", f"{base}/search?{params}")])]
 
 
 def opml_groups() -> list[tuple[str, list[tuple[str, str, str]]]]:

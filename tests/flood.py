@@ -36,7 +36,7 @@ def flood_requests(count: int, port: int, seed: int = 20) -> list[tuple[str, str
         elif shape == 3:
             path = f"{feed}.{fmt}?lang={rng.choice(['en', 'ru', 'kk'])}&limit={rng.randint(1, 99)}"
         elif shape == 4:
-            path = f"{feed}.{fmt}?q=word{i}"  # a query this service does not know yet
+            path = f"{feed}.{fmt}?q=word{i}"  # a new search each time (issue 17): a variant
         else:
             path, host = f"{feed}.{fmt}", f"localhost:{rng.randint(1024, 65535)}"  # another port
         requests.append((path, host))

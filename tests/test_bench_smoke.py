@@ -18,6 +18,7 @@ from bench.benchmarks import (
     make_store,
 )
 from bench.run import format_table, table_rows
+from bench.search_bench import bench_search, bench_search_ingest
 from feeds.ingest import parse_bytes
 from tests.conftest import SAMPLE_DUMPS
 
@@ -112,9 +113,19 @@ def test_bench_memory_runs(options: Options, results: dict) -> None:
     assert found["ratio_to_bare"] > 0
 
 
+def test_bench_search_runs(options: Options, results: dict) -> None:
+    stores = {n: make_store(n, options.workdir) for n in (55, 60)}
+    found = bench_search(stores, options, queries_count=6, repeats=3)
+    assert found["sizes"] == [55, 60] and found["queries"] == 6
+    assert found["uncached_p50_ratio"] > 0 and found["cached_vs_variant_feed"] > 0
+    found["ingest"] = bench_search_ingest(options, count=60)
+    assert found["ingest"]["items"] == 60 and found["ingest"]["ratio"] > 0
+    results["search"] = found
+
+
 def test_table_has_a_row_per_figure(results: dict) -> None:
-    if set(results) != {"ingest", "http", "latency", "memory"}:
+    if set(results) != {"ingest", "http", "latency", "memory", "search"}:
         pytest.skip("needs the benchmarks above")
     rows = table_rows(results)
-    assert {row["n"] for row in rows} >= {"1", "2", "3", "4", "5", "6"}
+    assert {row["n"] for row in rows} >= {"1", "2", "3", "4", "5", "6", "7", "8"}
     assert format_table(rows).count("\n") == len(rows) + 1

@@ -160,7 +160,7 @@ def test_search_mfa_narrows_on_the_server(client: FlaskClient) -> None:
     )
     assert text(doc.get_element_by_id("search-status")) == "5 of 43 feeds match “mfa”."
     assert doc.get_element_by_id("q").get("value") == "mfa"
-    assert doc.xpath("//form[@role='search']/@method") == ["get"]
+    assert doc.xpath("//form[@role='search'][@action='/']/@method") == ["get"]
 
 
 @pytest.mark.parametrize(

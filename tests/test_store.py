@@ -122,6 +122,14 @@ def insert_old_row(connection: Connection, record: ItemRecord, source: str) -> N
     connection.execute(table("items", *map(column, row)).insert().values(row))
 
 
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from feeds.store.engine import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+
+
 def test_old_schema_is_migrated_on_first_use(database_url: str) -> None:
     from alembic import command
 
@@ -135,7 +143,7 @@ def test_old_schema_is_migrated_on_first_use(database_url: str) -> None:
     assert old.revision() == "0001"
     old.close()
     store = Store(database_url)  # opening it migrates, keeping the data
-    assert store.revision() == "0005"
+    assert store.revision() == head_revision()
     (row,) = store.item_rows()
     assert store.follow_state(row["id"])["status"] == "pending"  # 0002 made it due
     counts = ingest_file(store, SAMPLE_DUMPS[0], name="old.txt")
@@ -182,11 +190,12 @@ def test_the_migrations_make_the_schema_the_code_declares(database_url: str) -> 
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from feeds.schema import metadata
+    from feeds.schema import declared_here, metadata
 
     store = Store(database_url)
     with store.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": declared_here})
+        differences = compare_metadata(context, metadata)
     store.close()
     assert differences == []
 
@@ -216,7 +225,7 @@ def test_0005_gives_an_old_store_the_ids_a_fresh_ingest_gives(
         connection.execute(follows.insert().values(item_id=2, status="ok", attempts=0))
     old.close()
     store = Store(database_url)
-    assert store.revision() == "0005"
+    assert store.revision() == head_revision()
     fresh = Store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     for path in SAMPLE_DUMPS:
         ingest_file(fresh, path, name="old.txt")

@@ -2,9 +2,14 @@
 
 from alembic import context
 
-from feeds.schema import metadata
+from feeds.schema import declared_here, metadata
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,
+    include_name=declared_here,  # the search index is made by its own DDL
+)
 with context.begin_transaction():
     context.run_migrations()

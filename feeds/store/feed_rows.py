@@ -11,8 +11,10 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from feeds.links import LANGUAGE_ORDER
 from feeds.schema import follows, item_topics, items
+from feeds.searchquery import SearchQuery
 from feeds.store.engine import StoreBase
 from feeds.store.models import Cursor, FeedRows, ItemRow, Version
+from feeds.store.search import search_condition
 
 _ENRICHMENT_COLUMNS = (
     follows.c.title.label("api_title"),
@@ -48,12 +50,13 @@ class FeedRowsMixin(StoreBase):
         lang: str | None = None,
         after: Cursor | None = None,
         before: Cursor | None = None,
+        search: SearchQuery | None = None,
     ) -> FeedRows:
         """One page of a feed, newest first, with a look-ahead row to tell if more exist.
 
         `after` gives the page of items older than that cursor, `before` the page of items
         newer than it; both are exclusive, so pages never overlap however items arrive."""
-        query = _page_query(limit + 1, agencies, topic, lang, after, before)
+        query = _page_query(limit + 1, agencies, topic, lang, after, before, search)
         with self._connect() as connection:
             rows = list(connection.execute(query))
             more = len(rows) > limit
@@ -149,10 +152,12 @@ def _page_query(
     lang: str | None,
     after: Cursor | None,
     before: Cursor | None,
+    search: SearchQuery | None = None,
 ) -> Select:
     """The query of a feed page: each filter matched on the table whose index starts with it,
     so a page reads one index range (ix_item_topics_lang, ix_items_agency_lang, ...) or, for
-    a parent agency, one range per agency, however big the store is."""
+    a parent agency, one range per agency, however big the store is. A search (`?q=`) is one
+    more condition on the item's id (feeds.store.search)."""
     if topic is not None:
         query = select(items).join(item_topics, item_topics.c.item_id == items.c.id)
         query = query.where(item_topics.c.topic == topic)
@@ -160,6 +165,9 @@ def _page_query(
             query = query.where(item_topics.c.lang == lang)
         else:  # each release once: its shown version
             query = query.where(item_topics.c.shown == true())
+        if agencies is not None:  # /search.atom?topic=...&agency=...
+            query = query.where(items.c.agency.in_(sorted(agencies)))
+        query = _matching(query, search, item_topics.c.item_id)
         return _in_order(query, item_topics.c.sort_key, item_topics.c.item_id, after, before, rows)
     if agencies is not None and 1 < len(agencies) <= MERGED_AGENCIES:
         # Filtering the order index by a list of agencies read the whole store when the
@@ -167,7 +175,7 @@ def _page_query(
         # The pages carry whole rows: joining their ids back to `items` let PostgreSQL
         # choose a hash join over a scan of the whole table (measured: 8,000 rows read).
         pages = [
-            select(_own_page(agency, lang, after, before, rows).subquery())
+            select(_own_page(agency, lang, after, before, rows, search).subquery())
             for agency in sorted(agencies)
         ]
         merged = union_all(*pages).subquery()
@@ -176,7 +184,8 @@ def _page_query(
     query = select(items)
     if agencies is not None:
         query = query.where(items.c.agency.in_(sorted(agencies)))
-    return _in_order(_in_language(query, lang), items.c.sort_key, items.c.id, after, before, rows)
+    query = _matching(_in_language(query, lang), search)
+    return _in_order(query, items.c.sort_key, items.c.id, after, before, rows)
 
 
 def _in_language(query: Select, lang: str | None) -> Select:
@@ -186,10 +195,23 @@ def _in_language(query: Select, lang: str | None) -> Select:
     return query.where(items.c.shown == true())
 
 
+def _matching(
+    query: Select, search: SearchQuery | None, item_id: ColumnElement[Any] = items.c.id
+) -> Select:
+    """The items matching a search (`?q=`), when there is one."""
+    return query if search is None else query.where(search_condition(search, item_id))
+
+
 def _own_page(
-    agency: str, lang: str | None, after: Cursor | None, before: Cursor | None, rows: int
+    agency: str,
+    lang: str | None,
+    after: Cursor | None,
+    before: Cursor | None,
+    rows: int,
+    search: SearchQuery | None = None,
 ) -> Select:
     query = _in_language(select(items).where(items.c.agency == agency), lang)
+    query = _matching(query, search)
     return _in_order(query, items.c.sort_key, items.c.id, after, before, rows)
 
 

@@ -12,6 +12,7 @@ from feeds.schema import follows, item_topics, items
 from feeds.store.engine import StoreBase
 from feeds.store.items import TopicsOf, write_topics
 from feeds.store.models import DueFollow, FollowStats, Touched
+from feeds.store.search import index_items
 from feeds.store.state import bump_version
 
 
@@ -145,6 +146,7 @@ def _apply_enrichment(
         "shown": item.shown,
     }
     topics = write_topics(connection, [row], topics_of)
+    index_items(connection, [item_id])  # the API's text is searched too
     touched = Touched({item.agency} if item.agency else set(), topics)
     if enrichment.published:
         touched.add(_time_other_versions(connection, item_id, enrichment.published, now))

@@ -22,6 +22,7 @@ from feeds.records import ItemRecord, item_uid
 from feeds.schema import follows, item_topics, items
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
+from feeds.store.search import index_rows
 from feeds.store.state import bump_version, read_state, record_source, set_state
 from feeds.store.versions import choose_for_new
 
@@ -124,6 +125,7 @@ def _ingest_batch(
         connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
     changed = [*inserts, *updates]
     counts.touched.topics |= write_topics(connection, changed, topics_of)
+    index_rows(connection, changed)
     counts.touched.agencies |= {row["agency"] for row in changed if row["agency"]}
     counts.new += len(inserts)
     counts.updated += len(updates)
