@@ -83,8 +83,10 @@ def split_lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text.removeprefix("\ufeff"))
 
 
-def _clean_lines(lines: list[str], result: ParseResult) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(lines, start=1):
+def _clean_lines(
+    lines: list[str], result: ParseResult, start: int = 1
+) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(lines, start=start):
         # References first: "&#8238;" decodes to a character that must then be removed.
         text, removed = remove_unsafe_chars(decode_references(raw))
         if removed:
@@ -119,11 +121,33 @@ def _real_date(match: re.Match[str]) -> date | str:
 
 def parse_dump(text: str, source: str) -> ParseResult:
     """Parse a whole dump. Never raises for bad data; see `ParseResult.problems`."""
-    result = ParseResult(source)
+    return parse_lines(split_lines(text), source)
+
+
+def is_title_line(raw: str) -> bool:
+    """True when the parser starts an item (or skips one, for a bad date) at this raw line."""
+    text, _ = remove_unsafe_chars(decode_references(raw))
+    return _title_date(collapse_spaces(text)) is not None
+
+
+def parse_lines(
+    lines: list[str],
+    source: str,
+    *,
+    start: int = 1,
+    section: str | None = None,
+    after_section: bool = False,
+    report_empty: bool = True,
+) -> ParseResult:
+    """Parse lines numbered from `start`. A whole dump starts at 1 with nothing read; one
+    item of it (feeds.dumpsplit) starts at its title line, `after_section` with the dump's
+    `section` known: parsing it alone gives what parsing the whole dump gives for it. A
+    dump's head (its lines before the first title) does not `report_empty` when items follow."""
+    result = ParseResult(source, section=section)
     block: _Block | None = None
     skipping = False
-    seen_content = False
-    for number, line in _clean_lines(split_lines(text), result):
+    seen_content = after_section
+    for number, line in _clean_lines(lines, result, start):
         if not line:
             if block:
                 block.body.append("")
@@ -151,7 +175,8 @@ def parse_dump(text: str, source: str) -> ParseResult:
                 Problem(source, number, "text before the first title line is not part of any item")
             )
     _finish(block, result)
-    if not seen_content:  # a failed scrape leaves an empty file: say so, it is not news
+    # A failed scrape leaves an empty file: say so, it is not news.
+    if not seen_content and report_empty:
         result.problems.append(Problem(source, None, "the dump is empty: no section, no item"))
     return result
 

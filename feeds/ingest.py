@@ -10,32 +10,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from feeds.classify import TopicRules, load_topics
-from feeds.decoding import decode_dump
-from feeds.dumpparse import parse_dump
 from feeds.errors import Problem, SourceError
 from feeds.http import DumpClient
-from feeds.records import ItemRecord, to_records
+from feeds.itemparse import ParsedDump, parse_bytes
+
+__all__ = ["Ingester", "ParsedDump", "SourceReport", "parse_bytes"]
 from feeds.settings import Settings
 from feeds.sources import Source, expand, read_file
 from feeds.store import IngestCounts, Store
 
 Progress = Callable[[int], None]
-
-
-@dataclass
-class ParsedDump:
-    section: str | None
-    records: list[ItemRecord]
-    problems: list[Problem]
-
-
-def parse_bytes(data: bytes, name: str) -> ParsedDump:
-    """Decode, parse and turn into records: everything pure about one dump."""
-    text, problems = decode_dump(data, name)
-    result = parse_dump(text, name)
-    records, duplicates = to_records(result.items, name)
-    found = sorted([*problems, *result.problems, *duplicates], key=lambda p: p.line or 0)
-    return ParsedDump(result.section, records, found)
 
 
 @dataclass
