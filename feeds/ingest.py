@@ -1,25 +1,64 @@
-"""Ingest: read each source, parse it, store its items, report what happened.
+"""Ingest: read each source, parse what changed, store its items, report what happened.
 
 A source that cannot be read is reported and the others go on; problems inside a dump are
 reported with their line and the good items around them are stored.
+
+A dump is read chunk by chunk and cut into segments (`feeds.dumpsplit`: its head, then one
+segment per item); each segment's bytes are fingerprinted, and only segments that the
+source's earlier ingests did not see are parsed (in other processes when there are many)
+and written. A known segment costs a lookup: the key, content hash and problems it gave are
+in the store (`source_items`), and its item is written again only when the stored item is
+no longer what it gives. Memory stays that of a few batches of segments whatever the dump's
+size; the whole source is still one transaction.
 """
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 
+from feeds import decoding, dumpparse, dumpsplit, itemparse, language, links, records, textclean
 from feeds.classify import TopicRules, load_topics
+from feeds.decoding import decode_dump
+from feeds.dumpsplit import UTF8_ERRORS, Segment, fingerprint, lines_of, segments, without_boms
 from feeds.errors import Problem, SourceError
 from feeds.http import DumpClient
-from feeds.itemparse import ParsedDump, parse_bytes
+from feeds.itemparse import (
+    DumpOrder,
+    ParsedDump,
+    ParsedItem,
+    parse_bytes,
+    parse_head,
+    parse_item,
+    sort_problems,
+)
+from feeds.parsepool import ParsePool, Task, parse_items
+from feeds.records import ItemRecord
+from feeds.settings import Settings
+from feeds.sources import DumpBytes, Source, expand, scan_bytes, scan_file
+from feeds.store import IngestCounts, KnownSegment, SeenSegment, SourceIngest, Store
 
 __all__ = ["Ingester", "ParsedDump", "SourceReport", "parse_bytes"]
-from feeds.settings import Settings
-from feeds.sources import Source, expand, read_file
-from feeds.store import IngestCounts, Store
 
 Progress = Callable[[int], None]
+SEGMENTS = 1000  # segments looked up, parsed and written at a time
+AHEAD = 2  # batches being parsed by the pool while the ingest writes the one before
+POOL_MIN_BYTES = 4_000_000  # smaller dumps (about 3,500 items) parse faster than a pool starts
+PARSE_MODULES = (decoding, dumpparse, dumpsplit, itemparse, language, links, records, textclean)
+
+
+@cache
+def parse_salt() -> bytes:
+    """A digest of the parser's code: a segment parsed by other code is parsed again."""
+    digest = hashlib.blake2b(digest_size=16)
+    for module in PARSE_MODULES:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.digest()
 
 
 @dataclass
@@ -29,6 +68,51 @@ class SourceReport:
     problems: list[Problem] = field(default_factory=list)
     error: str | None = None  # set when the source could not be read at all
     skipped: bool = False  # unchanged since the last ingest (same hash, or HTTP 304)
+    seconds: float = 0.0  # reading, parsing and writing it
+
+    @property
+    def items_per_second(self) -> float:
+        return self.counts.found / self.seconds if self.seconds else 0.0
+
+
+class _Topics:
+    """The store's TopicsOf, given the subject topics the pool found with each record (so
+    they are not computed twice); the rules' own for any other item."""
+
+    def __init__(self, rules: TopicRules) -> None:
+        self.rules = rules
+        self.subjects: dict[tuple[str, str], frozenset[str]] = {}
+
+    def __call__(self, title: str, body: str, sections: Iterable[str]) -> frozenset[str]:
+        subjects = self.subjects.get((title, body))
+        if subjects is None:
+            subjects = self.rules.classify(title, body)
+        return subjects | self.rules.section_slugs(sections)
+
+
+@dataclass
+class _Batch:
+    """Segments in the dump's order, with what is known of them and what is being parsed."""
+
+    tasks: list[Task]  # (segment, after a section line)
+    fingerprints: list[str]
+    known: dict[str, KnownSegment]
+    parsing: "Future[list[ParsedItem]] | list[ParsedItem]"
+    size: int  # bytes, for the progress bar
+
+
+@dataclass
+class _Dump:
+    """The state of one source's ingest that spans its batches."""
+
+    name: str
+    section: str | None
+    session: SourceIngest
+    order: DumpOrder
+    problems: list[Problem]
+    seen: set[bytes] = field(default_factory=set)  # 8-byte prefixes of the fingerprints
+    found: int = 0
+    segments: int = 0
 
 
 @dataclass
@@ -36,11 +120,13 @@ class Ingester:
     store: Store
     settings: Settings
     client: DumpClient = field(default_factory=DumpClient)
-    progress: Callable[[str, int], Progress | None] | None = None
+    progress: Callable[[str, int], Progress | None] | None = None  # (source, bytes) -> bar
     rules: TopicRules = field(init=False)
+    pool: ParsePool = field(init=False)
 
     def __post_init__(self) -> None:
         self.rules = load_topics(self.settings.topics_file)
+        self.pool = ParsePool(self.settings.ingest_workers, self.settings.topics_file)
 
     def run(
         self, specs: list[str] | tuple[str, ...], *, skip_unchanged: bool = False
@@ -49,53 +135,161 @@ class Ingester:
         self.store.reclassify(self.rules.topics_of, self.rules.fingerprint)
         found, errors = expand(specs)
         reports = [SourceReport(str(error).split(": ", 1)[0], error=str(error)) for error in errors]
-        for source in found:
-            reports.append(self.ingest(source, skip_unchanged=skip_unchanged))
+        try:
+            for source in found:
+                reports.append(self.ingest(source, skip_unchanged=skip_unchanged))
+        finally:
+            self.pool.close()
         return reports
 
     def ingest(self, source: Source, *, skip_unchanged: bool = False) -> SourceReport:
+        started = time.perf_counter()
         report = SourceReport(source.name)
         previous = self.store.source_state(source.name) if skip_unchanged else None
         try:
-            data, etag, last_modified = self._read(source, previous)
+            dump, etag, last_modified = self._read(source, previous)
+            if dump is None or (previous and previous.content_sha256 == dump.sha256):
+                report.skipped = True
+                return report
+            state = {"content_sha256": dump.sha256, "etag": etag, "last_modified": last_modified}
+            report.counts, report.problems = self._ingest(dump, state)
         except SourceError as exc:
             report.error = str(exc)
-            return report
-        digest = hashlib.sha256(data).hexdigest() if data is not None else None
-        if data is None or (previous and previous.content_sha256 == digest):
-            report.skipped = True
-            return report
-        parsed = parse_bytes(data, source.name)
-        report.problems = parsed.problems
-        progress = self.progress(source.name, len(parsed.records)) if self.progress else None
-        report.counts = self.store.ingest(
-            source.name,
-            parsed.records,
-            datetime.now(UTC),
-            problems=len(parsed.problems),
-            content_sha256=digest,
-            topics_of=self.rules.topics_of,
-            etag=etag,
-            last_modified=last_modified,
-            progress=progress,
-        )
+        report.seconds = time.perf_counter() - started
         return report
 
     def _read(
-        self, source: Source, previous: dict | None
-    ) -> tuple[bytes | None, str | None, str | None]:
-        """(bytes or None when the server says unchanged, ETag, Last-Modified)."""
+        self, source: Source, previous: object | None
+    ) -> tuple[DumpBytes | None, str | None, str | None]:
+        """(the dump, or None when the server says unchanged; ETag; Last-Modified)."""
         if not source.is_url:
-            return read_file(source.name, self.settings.max_dump_bytes), None, None
+            return scan_file(source.name, self.settings.max_dump_bytes), None, None
         fetched = self.client.fetch(
             source.name,
             timeout=self.settings.fetch_timeout,
             max_bytes=self.settings.max_dump_bytes,
-            etag=previous.etag if previous else None,
-            last_modified=previous.last_modified if previous else None,
+            etag=getattr(previous, "etag", None),
+            last_modified=getattr(previous, "last_modified", None),
         )
-        return (
-            (None if fetched.status == 304 else fetched.body),
-            fetched.etag,
-            fetched.last_modified,
-        )
+        if fetched.status == 304:
+            return None, fetched.etag, fetched.last_modified
+        return scan_bytes(source.name, fetched.body), fetched.etag, fetched.last_modified
+
+    # -- one source ---------------------------------------------------------------------------
+
+    def _ingest(self, dump: DumpBytes, state: dict) -> tuple[IngestCounts, list[Problem]]:
+        chunks, problems = _utf8_chunks(dump)
+        size = dump.size
+        bar = self.progress(dump.name, size) if self.progress else None
+        parts = segments(lines_of(chunks))
+        section, head_problems = parse_head(next(parts), dump.name)
+        problems.extend(head_problems)
+        topics = _Topics(self.rules)
+        use_pool = self.settings.ingest_workers > 1 and size >= POOL_MIN_BYTES
+        with self.store.source_ingest(dump.name, datetime.now(UTC), topics) as session:
+            run = _Dump(dump.name, section, session, DumpOrder(dump.name), problems)
+            pending: deque[_Batch] = deque()
+            for tasks in _batches(parts, section):
+                pending.append(self._start_batch(run, tasks, use_pool))
+                if len(pending) > (AHEAD if use_pool else 0):
+                    self._finish_batch(run, pending.popleft(), topics, bar)
+            while pending:
+                self._finish_batch(run, pending.popleft(), topics, bar)
+            run.session.forget_unless(lambda fp: bytes.fromhex(fp[:16]) in run.seen, run.segments)
+            if run.found and section:
+                session.sections.add(section)
+            problems_found = len(run.problems) + len(run.order.duplicates)
+            counts = session.finish({**state, "items_found": run.found, "problems": problems_found})
+        counts.found = run.found
+        return counts, sort_problems([*run.problems, *run.order.duplicates])
+
+    def _start_batch(self, run: _Dump, tasks: list[Task], use_pool: bool) -> _Batch:
+        salt = parse_salt()
+        prints = [fingerprint(salt, run.section, segment, after) for segment, after in tasks]
+        known = run.session.known(prints)
+        todo = [task for task, fp in zip(tasks, prints, strict=True) if fp not in known]
+        parsing: Future[list[ParsedItem]] | list[ParsedItem]
+        if use_pool and todo:
+            parsing = self.pool.submit(todo, run.name, run.section)
+        else:
+            parsing = parse_items(todo, run.name, run.section, self.rules)
+        size = sum(len(segment.raw) + segment.count for segment, _ in tasks)
+        return _Batch(tasks, prints, known, parsing, size)
+
+    def _finish_batch(
+        self, run: _Dump, batch: _Batch, topics: _Topics, bar: Progress | None
+    ) -> None:
+        parsed = iter(batch.parsing if isinstance(batch.parsing, list) else batch.parsing.result())
+        write: list[ItemRecord] = []
+        remember: list[SeenSegment] = []
+        topics.subjects.clear()
+        for (segment, after), fp in zip(batch.tasks, batch.fingerprints, strict=True):
+            run.segments += 1
+            run.seen.add(bytes.fromhex(fp[:16]))
+            known = batch.known.get(fp)
+            if known is None:
+                item = next(parsed)
+                remember.append(
+                    SeenSegment(
+                        fp,
+                        item.record.key if item.record else None,
+                        item.record.content_hash if item.record else None,
+                        item.problems,
+                    )
+                )
+            else:
+                item = ParsedItem(segment.line, None, known.problems)
+            run.problems.extend(item.problems_in(run.name))
+            key = known.key if known else (item.record.key if item.record else None)
+            if key is None:
+                continue
+            position = run.order.place(segment.line, key)
+            if position is None:
+                continue  # a repeated identity: reported, kept once
+            run.found += 1
+            if known is not None:
+                if known.unchanged(run.section):
+                    run.session.unchanged(1)
+                    continue
+                # Known bytes, but the store holds another version of the item (another
+                # source wrote it, or this segment was a duplicate before): write it again.
+                item = parse_item(segment, run.name, run.section, after)
+            assert item.record is not None
+            if item.subjects is not None:
+                topics.subjects[(item.record.title, item.record.body)] = item.subjects
+            write.append(replace(item.record, position=position))
+        run.session.write(write)
+        run.session.remember(remember)
+        if bar:
+            bar(batch.size)
+
+
+def _batches(parts: Iterator[Segment], section: str | None) -> Iterator[list[Task]]:
+    """Item segments in batches, each with whether a section line came before it (all but
+    the first of a dump without a section line, which is reported)."""
+    after = section is not None
+    batch: list[Task] = []
+    for segment in parts:
+        batch.append((segment, after))
+        after = True
+        if len(batch) >= SEGMENTS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _utf8_chunks(dump: DumpBytes) -> tuple[Iterator[bytes], list[Problem]]:
+    """The dump's UTF-8 bytes chunk by chunk, and the problems of decoding it: a UTF-8 dump
+    is read as it is; any other is decoded whole (`decode_dump` needs all of it to guess)."""
+    if not dump.utf8:
+        text, problems = decode_dump(dump.whole(), dump.name)
+        return iter([text.removeprefix("\ufeff").encode("utf-8", UTF8_ERRORS)]), problems
+
+    def chunks() -> Iterator[bytes]:
+        first = True
+        for chunk in dump.chunks():
+            yield without_boms(chunk) if first else chunk
+            first = False
+
+    return chunks(), []

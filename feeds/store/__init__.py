@@ -3,6 +3,7 @@
 One `Store` made of one mixin per concern, all on one engine (`engine.StoreBase`):
 
 - `items`: the ingest of dump sources, topic rows, reclassification;
+- `source_items`: a source's ingest segment by segment, and what each segment gave;
 - `feed_rows`: feed pages (keyset paging and its query builder) and items by uid;
 - `aggregates`: counts per agency, topic, section and language, and the `Summary`;
 - `follows`: which items to follow, what following them brought, their back-off;
@@ -33,11 +34,13 @@ from feeds.store.models import (
     Touched,
 )
 from feeds.store.rendered import RenderedMixin
+from feeds.store.source_items import KnownSegment, SeenSegment, SourceIngest, SourceItemsMixin
 from feeds.store.state import CONTENT_VERSION, StateMixin
 
 
 class Store(
     ItemsMixin,
+    SourceItemsMixin,
     FeedRowsMixin,
     AggregatesMixin,
     FollowsMixin,
@@ -59,8 +62,11 @@ __all__ = [
     "FollowStats",
     "IngestCounts",
     "ItemRow",
+    "KnownSegment",
     "LeaderLock",
     "PostgresLeaderLock",
+    "SeenSegment",
+    "SourceIngest",
     "SourceState",
     "Store",
     "StoreError",

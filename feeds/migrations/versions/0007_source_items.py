@@ -1,0 +1,29 @@
+"""What each source's last ingests found, segment by segment: a re-ingest parses only what
+changed (issue 18).
+
+Revision ID: 0007
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "source_items",
+        sa.Column("source", sa.String(1024), primary_key=True),
+        sa.Column("fingerprint", sa.String(32), primary_key=True),
+        sa.Column("key", sa.String(512)),
+        sa.Column("content_hash", sa.String(64)),
+        sa.Column("problems", sa.Text, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("source_items")

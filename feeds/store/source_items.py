@@ -1,0 +1,165 @@
+"""The ingest of one source segment by segment (issue 18), in one transaction.
+
+`feeds.ingest` cuts the dump into segments and fingerprints them; this part of the store says
+which fingerprints the source's earlier ingests saw (with the key, content hash and problems
+they gave, and the stored item's content hash and sections), writes the records of the
+segments that had to be parsed through `items._ingest_batch` (so topic rows, follows and
+whatever else hooks into it see exactly the changed items), remembers their fingerprints,
+and forgets those the dump no longer holds. Everything is one transaction: a crash leaves
+the store as it was before the source, as `ItemsMixin.ingest` does.
+"""
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from feeds.records import ItemRecord
+from feeds.schema import items, source_items
+from feeds.store.engine import StoreBase
+from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections
+from feeds.store.models import IngestCounts
+from feeds.store.state import bump_version, record_source
+
+
+@dataclass(frozen=True, slots=True)
+class KnownSegment:
+    """A fingerprint an earlier ingest of the source saw, and what it gave."""
+
+    key: str | None
+    content_hash: str | None
+    problems: tuple[tuple[int, str], ...]
+    stored_hash: str | None  # the item's content hash in the store now (None: no such item)
+    stored_sections: str | None
+
+    def unchanged(self, section: str | None) -> bool:
+        """The stored item is what this segment gives: writing it would change nothing."""
+        if self.stored_hash is None or self.stored_hash != self.content_hash:
+            return False
+        return section is None or section in (self.stored_sections or "").split("\n")
+
+
+@dataclass(frozen=True, slots=True)
+class SeenSegment:
+    fingerprint: str
+    key: str | None
+    content_hash: str | None
+    problems: tuple[tuple[int, str], ...]
+
+
+def _problems_json(problems: Sequence[tuple[int, str]]) -> str:
+    return json.dumps(problems, ensure_ascii=False) if problems else ""
+
+
+def _problems_of(text: str) -> tuple[tuple[int, str], ...]:
+    return tuple((offset, message) for offset, message in json.loads(text)) if text else ()
+
+
+@dataclass
+class SourceIngest:
+    """One source's ingest on one open transaction; see the module's docstring."""
+
+    connection: Connection
+    source: str
+    now: datetime
+    topics_of: TopicsOf
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    sections: set[str] = field(default_factory=set)
+
+    def known(self, fingerprints: Sequence[str]) -> dict[str, KnownSegment]:
+        """What earlier ingests of this source found for these fingerprints."""
+        query = (
+            select(
+                source_items.c.fingerprint,
+                source_items.c.key,
+                source_items.c.content_hash,
+                source_items.c.problems,
+                items.c.content_hash.label("stored_hash"),
+                items.c.sections,
+            )
+            .outerjoin(items, items.c.key == source_items.c.key)
+            .where(source_items.c.source == self.source)
+        )
+        found: dict[str, KnownSegment] = {}
+        for start in range(0, len(fingerprints), BATCH):
+            chunk = list(fingerprints[start : start + BATCH])
+            for row in self.connection.execute(query.where(source_items.c.fingerprint.in_(chunk))):
+                found[row.fingerprint] = KnownSegment(
+                    row.key, row.content_hash, _problems_of(row.problems), row.stored_hash,
+                    row.sections,
+                )  # fmt: skip
+        return found
+
+    def unchanged(self, count: int) -> None:
+        """Count items found unchanged without writing them."""
+        self.counts.unchanged += count
+
+    def write(self, records: Sequence[ItemRecord]) -> None:
+        """Insert or update these records (in dump order, each key once) as an ingest does."""
+        for start in range(0, len(records), BATCH):
+            chunk = list(records[start : start + BATCH])
+            connection, counts = self.connection, self.counts
+            _ingest_batch(connection, self.source, chunk, self.now, counts, self.topics_of)
+
+    def remember(self, seen: Sequence[SeenSegment]) -> None:
+        """Keep what newly parsed segments gave (a fingerprint already kept stays as it is:
+        the same bytes under the same parser give the same)."""
+        rows = [
+            {
+                "source": self.source,
+                "fingerprint": s.fingerprint,
+                "key": s.key,
+                "content_hash": s.content_hash,
+                "problems": _problems_json(s.problems),
+            }
+            for s in seen
+        ]
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        for start in range(0, len(rows), BATCH):
+            statement = dialect.insert(source_items).on_conflict_do_nothing()
+            self.connection.execute(statement, rows[start : start + BATCH])
+
+    def forget_unless(self, seen: Callable[[str], bool], segments: int) -> int:
+        """Forget fingerprints this dump no longer holds (only when there are more than its
+        `segments`, so that an unchanged dump reads nothing more); how many were forgotten."""
+        where = source_items.c.source == self.source
+        kept = self.connection.scalar(select(func.count()).select_from(source_items).where(where))
+        if not kept or kept <= segments:
+            return 0
+        kept_prints = self.connection.scalars(select(source_items.c.fingerprint).where(where))
+        stale = [fingerprint for fingerprint in kept_prints if not seen(fingerprint)]
+        for start in range(0, len(stale), BATCH):
+            chunk = stale[start : start + BATCH]
+            gone = source_items.c.fingerprint.in_(chunk)
+            self.connection.execute(delete(source_items).where(where, gone))
+        return len(stale)
+
+    def finish(self, state_values: dict[str, Any]) -> IngestCounts:
+        """Record the source's state, its sections and a new content version if anything
+        changed; the counts of the whole source."""
+        record_source(self.connection, self.source, {"last_ingest": self.now, **state_values})
+        _note_sections(self.connection, self.sections)
+        if self.counts.changed:
+            bump_version(self.connection)
+        return self.counts
+
+
+class SourceItemsMixin(StoreBase):
+    @contextmanager
+    def source_ingest(
+        self, source: str, now: datetime, topics_of: TopicsOf
+    ) -> Iterator[SourceIngest]:
+        """One source's segment-by-segment ingest, committed when the block ends normally."""
+        with self._begin() as connection:
+            yield SourceIngest(connection, source, now, topics_of)
+
+    def source_segments(self, source: str) -> list[dict[str, Any]]:
+        """Every segment kept for a source (for inspection and tests)."""
+        with self._connect() as connection:
+            query = select(source_items).where(source_items.c.source == source)
+            return [row._asdict() for row in connection.execute(query)]
