@@ -1,8 +1,8 @@
 """The command line, run as users run it: a real `feeds` process, real files, a real HTTP
 server on 127.0.0.1 for URL sources."""
 
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
