@@ -49,6 +49,7 @@ Progress = Callable[[int], None]
 SEGMENTS = 1000  # segments looked up, parsed and written at a time
 AHEAD = 2  # batches being parsed by the pool while the ingest writes the one before
 POOL_MIN_BYTES = 4_000_000  # smaller dumps (about 3,500 items) parse faster than a pool starts
+POOL_MIN_SEGMENTS = 200  # fewer new segments in a batch are parsed here: a grown dump's few
 PARSE_MODULES = (decoding, dumpparse, dumpsplit, itemparse, language, links, records, textclean)
 
 
@@ -209,7 +210,7 @@ class Ingester:
         known = run.session.known(prints)
         todo = [task for task, fp in zip(tasks, prints, strict=True) if fp not in known]
         parsing: Future[list[ParsedItem]] | list[ParsedItem]
-        if use_pool and todo:
+        if use_pool and len(todo) >= POOL_MIN_SEGMENTS:
             parsing = self.pool.submit(todo, run.name, run.section)
         else:
             parsing = parse_items(todo, run.name, run.section, self.rules)

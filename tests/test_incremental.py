@@ -191,6 +191,7 @@ def test_the_parsing_pool_gives_what_the_ingest_process_gives(
     rows = {}
     for workers, min_bytes in ((1, 0), (2, 0)):
         monkeypatch.setattr(feeds.ingest, "POOL_MIN_BYTES", min_bytes)
+        monkeypatch.setattr(feeds.ingest, "POOL_MIN_SEGMENTS", 1)
         url = f"sqlite:///{tmp_path / f'pool-{workers}.sqlite3'}"
         store = Store(url)
         try:
