@@ -14,6 +14,8 @@ size; the whole source is still one transaction.
 
 import hashlib
 import time
+from array import array
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -46,7 +48,7 @@ from feeds.store import IngestCounts, KnownSegment, SeenSegment, SourceIngest, S
 __all__ = ["Ingester", "ParsedDump", "SourceReport", "parse_bytes"]
 
 Progress = Callable[[int], None]
-SEGMENTS = 1000  # segments looked up, parsed and written at a time
+SEGMENTS = 500  # segments looked up, parsed and written at a time
 AHEAD = 2  # batches being parsed by the pool while the ingest writes the one before
 POOL_MIN_BYTES = 4_000_000  # smaller dumps (about 3,500 items) parse faster than a pool starts
 POOL_MIN_SEGMENTS = 200  # fewer new segments in a batch are parsed here: a grown dump's few
@@ -111,7 +113,9 @@ class _Dump:
     session: SourceIngest
     order: DumpOrder
     problems: list[Problem]
-    seen: set[bytes] = field(default_factory=set)  # 8-byte prefixes of the fingerprints
+    # The first 64 bits of every fingerprint seen, 8 bytes each (a set would take 80): only
+    # to forget the fingerprints the dump no longer holds, where a rare collision is harmless.
+    seen: array = field(default_factory=lambda: array("Q"))
     found: int = 0
     segments: int = 0
 
@@ -196,7 +200,7 @@ class Ingester:
                     self._finish_batch(run, pending.popleft(), topics, bar)
             while pending:
                 self._finish_batch(run, pending.popleft(), topics, bar)
-            run.session.forget_unless(lambda fp: bytes.fromhex(fp[:16]) in run.seen, run.segments)
+            run.session.forget_unless(_seen_test(run.seen), run.segments)
             if run.found and section:
                 session.sections.add(section)
             problems_found = len(run.problems) + len(run.order.duplicates)
@@ -226,7 +230,7 @@ class Ingester:
         topics.subjects.clear()
         for (segment, after), fp in zip(batch.tasks, batch.fingerprints, strict=True):
             run.segments += 1
-            run.seen.add(bytes.fromhex(fp[:16]))
+            run.seen.append(int(fp[:16], 16))
             known = batch.known.get(fp)
             if known is None:
                 item = next(parsed)
@@ -263,6 +267,21 @@ class Ingester:
         run.session.remember(remember)
         if bar:
             bar(batch.size)
+
+
+def _seen_test(seen: array) -> Callable[[str], bool]:
+    """Whether a fingerprint is among those seen (binary search of the prefixes, sorted at
+    the first question: most ingests forget nothing and never ask)."""
+    ordered: list[array] = []
+
+    def test(fingerprint: str) -> bool:
+        if not ordered:
+            ordered.append(array("Q", sorted(seen)))
+        prefix = int(fingerprint[:16], 16)
+        index = bisect_left(ordered[0], prefix)
+        return index < len(ordered[0]) and ordered[0][index] == prefix
+
+    return test
 
 
 def _batches(parts: Iterator[Segment], section: str | None) -> Iterator[list[Task]]:

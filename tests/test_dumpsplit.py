@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.decoding import decode_dump
-from feeds.dumpparse import parse_dump, split_lines
+from feeds.dumpparse import is_title_line, parse_dump, split_lines
 from feeds.dumpsplit import lines_of, segments
 from feeds.itemparse import ParsedDump, parse_bytes, sort_problems
 from feeds.records import to_records
@@ -100,3 +100,13 @@ def test_segments_start_at_title_lines_after_the_head() -> None:
         (3, b"A 01.01.2026\nbody a\n", 3, False),
         (6, b"B 02.01.2026\nbody b", 2, False),
     ]
+
+
+@given(st.lists(st.text(max_size=6) | TITLE_LIKE, max_size=4).map(" ".join))
+@settings(max_examples=500)
+def test_the_quick_title_test_is_the_parsers(line: str) -> None:
+    line = line.replace("\n", " ")  # a line holds no line break: they cut lines
+    from feeds.dumpparse import _title_date, collapse_spaces, decode_references, remove_unsafe_chars
+
+    cleaned = collapse_spaces(remove_unsafe_chars(decode_references(line))[0])
+    assert is_title_line(line) == (_title_date(cleaned) is not None)
