@@ -36,7 +36,6 @@ from feeds.itemparse import (
     ParsedItem,
     parse_bytes,
     parse_head,
-    parse_item,
     sort_problems,
 )
 from feeds.parsepool import ParsePool, Task, parse_items
@@ -200,7 +199,9 @@ class Ingester:
                     self._finish_batch(run, pending.popleft(), topics, bar)
             while pending:
                 self._finish_batch(run, pending.popleft(), topics, bar)
-            run.session.forget_unless(_seen_test(run.seen), run.segments)
+            # A repeated identity has no row of its own (its first copy's, or none).
+            kept = run.segments - len(run.order.duplicates)
+            run.session.forget_unless(_seen_test(run.seen), kept)
             if run.found and section:
                 session.sections.add(section)
             problems_found = len(run.problems) + len(run.order.duplicates)
@@ -228,41 +229,31 @@ class Ingester:
         write: list[ItemRecord] = []
         remember: list[SeenSegment] = []
         topics.subjects.clear()
-        for (segment, after), fp in zip(batch.tasks, batch.fingerprints, strict=True):
+        for (segment, _), fp in zip(batch.tasks, batch.fingerprints, strict=True):
             run.segments += 1
             run.seen.append(int(fp[:16], 16))
             known = batch.known.get(fp)
-            if known is None:
-                item = next(parsed)
-                remember.append(
-                    SeenSegment(
-                        fp,
-                        item.record.key if item.record else None,
-                        item.record.content_hash if item.record else None,
-                        item.problems,
-                    )
-                )
-            else:
-                item = ParsedItem(segment.line, None, known.problems)
+            item = ParsedItem(segment.line, None, known.problems) if known else next(parsed)
             run.problems.extend(item.problems_in(run.name))
             key = known.key if known else (item.record.key if item.record else None)
             if key is None:
+                if not known:
+                    remember.append(SeenSegment(fp, None, item.problems))
                 continue
             position = run.order.place(segment.line, key)
             if position is None:
-                continue  # a repeated identity: reported, kept once
+                continue  # a repeated identity: reported, and not remembered (see below)
             run.found += 1
-            if known is not None:
-                if known.unchanged(run.section):
-                    run.session.unchanged(1)
-                    continue
-                # Known bytes, but the store holds another version of the item (another
-                # source wrote it, or this segment was a duplicate before): write it again.
-                item = parse_item(segment, run.name, run.section, after)
+            if known:
+                run.session.unchanged(1)  # its item is stored as these bytes give it
+                continue
             assert item.record is not None
             if item.subjects is not None:
                 topics.subjects[(item.record.title, item.record.body)] = item.subjects
             write.append(_placed(item.record, position))
+            remember.append(SeenSegment(fp, key, item.problems))
+        # A repeated identity is not remembered: were its first copy removed, it would be
+        # the one to write, and a kept row would say it is stored already.
         run.session.write(write)
         run.session.remember(remember)
         if bar:

@@ -147,13 +147,15 @@ rendered = Table(
 # What each source's last ingests found, segment by segment (issue 18): an item's raw bytes'
 # fingerprint, the key it parsed to and its problems (line offsets from its title line), so
 # that a re-ingest parses only the segments it has not seen and reports the others' problems
-# at their new lines. Kept apart from `items`: a segment is a source's, an item is everyone's.
+# at their new lines. A row means "the stored item is what these bytes give": writing an item
+# deletes every row of its key (any source's), then keeps the row of the segment written.
+# Kept apart from `items`: a segment is one source's, an item is every source's.
 source_items = Table(
     "source_items",
     metadata,
     Column("source", String(1024), primary_key=True),
     Column("fingerprint", String(32), primary_key=True),  # dumpsplit.fingerprint, hex
     Column("key", String(512)),  # None: the segment holds no item (a bad date)
-    Column("content_hash", String(64)),  # the item's, as this segment gives it
     Column("problems", Text, nullable=False, default=""),  # JSON [[offset, message], ...]
 )
+Index("ix_source_items_key", source_items.c.key)

@@ -1,12 +1,17 @@
 """The ingest of one source segment by segment (issue 18), in one transaction.
 
 `feeds.ingest` cuts the dump into segments and fingerprints them; this part of the store says
-which fingerprints the source's earlier ingests saw (with the key, content hash and problems
-they gave, and the stored item's content hash and sections), writes the records of the
-segments that had to be parsed through `items._ingest_batch` (so topic rows, follows and
-whatever else hooks into it see exactly the changed items), remembers their fingerprints,
-and forgets those the dump no longer holds. Everything is one transaction: a crash leaves
-the store as it was before the source, as `ItemsMixin.ingest` does.
+which fingerprints the source's earlier ingests saw (with the key and problems they gave),
+writes the records of the segments that had to be parsed through `items._ingest_batch` (so
+topic rows, follows and whatever else hooks into it see exactly the changed items),
+remembers their fingerprints, and forgets those the dump no longer holds.
+
+A kept row means that the stored item is what its segment gives, so a known segment costs
+one primary-key lookup and no read of `items`: writing an item (from any source) deletes
+every row of its key first, and only the segment just written is remembered again. The item
+another source rewrote, or whose first copy in this dump is gone, is parsed again.
+Everything is one transaction: a crash leaves the store as it was before the source, as
+`ItemsMixin.ingest` does.
 """
 
 import json
@@ -20,7 +25,7 @@ from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from feeds.records import ItemRecord
-from feeds.schema import items, source_items
+from feeds.schema import source_items
 from feeds.store.engine import StoreBase
 from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections
 from feeds.store.models import IngestCounts
@@ -29,26 +34,17 @@ from feeds.store.state import bump_version, record_source
 
 @dataclass(frozen=True, slots=True)
 class KnownSegment:
-    """A fingerprint an earlier ingest of the source saw, and what it gave."""
+    """A fingerprint an earlier ingest of the source saw, and what it gave; its item (if
+    any) is stored as these bytes give it."""
 
     key: str | None
-    content_hash: str | None
     problems: tuple[tuple[int, str], ...]
-    stored_hash: str | None  # the item's content hash in the store now (None: no such item)
-    stored_sections: str | None
-
-    def unchanged(self, section: str | None) -> bool:
-        """The stored item is what this segment gives: writing it would change nothing."""
-        if self.stored_hash is None or self.stored_hash != self.content_hash:
-            return False
-        return section is None or section in (self.stored_sections or "").split("\n")
 
 
 @dataclass(frozen=True, slots=True)
 class SeenSegment:
     fingerprint: str
     key: str | None
-    content_hash: str | None
     problems: tuple[tuple[int, str], ...]
 
 
@@ -73,26 +69,15 @@ class SourceIngest:
 
     def known(self, fingerprints: Sequence[str]) -> dict[str, KnownSegment]:
         """What earlier ingests of this source found for these fingerprints."""
-        query = (
-            select(
-                source_items.c.fingerprint,
-                source_items.c.key,
-                source_items.c.content_hash,
-                source_items.c.problems,
-                items.c.content_hash.label("stored_hash"),
-                items.c.sections,
-            )
-            .outerjoin(items, items.c.key == source_items.c.key)
-            .where(source_items.c.source == self.source)
-        )
+        query = select(
+            source_items.c.fingerprint, source_items.c.key, source_items.c.problems
+        ).where(source_items.c.source == self.source)
         found: dict[str, KnownSegment] = {}
         for start in range(0, len(fingerprints), BATCH):
             chunk = list(fingerprints[start : start + BATCH])
-            for row in self.connection.execute(query.where(source_items.c.fingerprint.in_(chunk))):
-                found[row.fingerprint] = KnownSegment(
-                    row.key, row.content_hash, _problems_of(row.problems), row.stored_hash,
-                    row.sections,
-                )  # fmt: skip
+            rows = self.connection.execute(query.where(source_items.c.fingerprint.in_(chunk)))
+            for fingerprint, key, problems in rows.all():
+                found[fingerprint] = KnownSegment(key, _problems_of(problems))
         return found
 
     def unchanged(self, count: int) -> None:
@@ -100,21 +85,23 @@ class SourceIngest:
         self.counts.unchanged += count
 
     def write(self, records: Sequence[ItemRecord]) -> None:
-        """Insert or update these records (in dump order, each key once) as an ingest does."""
+        """Insert or update these records (in dump order, each key once) as an ingest does;
+        every kept segment of their keys is forgotten (`remember` the ones just written)."""
         for start in range(0, len(records), BATCH):
             chunk = list(records[start : start + BATCH])
             connection, counts = self.connection, self.counts
             _ingest_batch(connection, self.source, chunk, self.now, counts, self.topics_of)
+            keys = source_items.c.key.in_([record.key for record in chunk])
+            connection.execute(delete(source_items).where(keys))
 
     def remember(self, seen: Sequence[SeenSegment]) -> None:
-        """Keep what newly parsed segments gave (a fingerprint already kept stays as it is:
-        the same bytes under the same parser give the same)."""
+        """Keep what the segments just written (or holding no item) gave; a fingerprint kept
+        already stays as it is: the same bytes under the same parser give the same."""
         rows = [
             {
                 "source": self.source,
                 "fingerprint": s.fingerprint,
                 "key": s.key,
-                "content_hash": s.content_hash,
                 "problems": _problems_json(s.problems),
             }
             for s in seen

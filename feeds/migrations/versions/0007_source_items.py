@@ -20,10 +20,11 @@ def upgrade() -> None:
         sa.Column("source", sa.String(1024), primary_key=True),
         sa.Column("fingerprint", sa.String(32), primary_key=True),
         sa.Column("key", sa.String(512)),
-        sa.Column("content_hash", sa.String(64)),
         sa.Column("problems", sa.Text, nullable=False),
     )
+    op.create_index("ix_source_items_key", "source_items", ["key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_source_items_key", "source_items")
     op.drop_table("source_items")
