@@ -52,7 +52,8 @@ def lines_of(chunks: Iterable[bytes]) -> Iterator[bytes]:
         if after_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]  # the second half of a "\r\n" cut by the chunks
         data = carry + chunk
-        parts = _BREAK.split(data)
+        # bytes.split is several times faster than the pattern; most dumps have no CR.
+        parts = _BREAK.split(data) if b"\r" in data else data.split(b"\n")
         carry = parts.pop()
         after_cr = not carry and data.endswith(b"\r")
         yield from parts
