@@ -13,12 +13,14 @@ size; the whole source is still one transaction.
 """
 
 import hashlib
+import logging
 import time
 from array import array
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -45,6 +47,8 @@ from feeds.sources import DumpBytes, Source, expand, scan_bytes, scan_file
 from feeds.store import IngestCounts, KnownSegment, SeenSegment, SourceIngest, Store
 
 __all__ = ["Ingester", "ParsedDump", "SourceReport", "parse_bytes"]
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
 SEGMENTS = 500  # segments looked up, parsed and written at a time
@@ -159,6 +163,8 @@ class Ingester:
             report.counts, report.problems = self._ingest(dump, state)
         except SourceError as exc:
             report.error = str(exc)
+        except UnicodeDecodeError:  # it was UTF-8 at the first read
+            report.error = f"{source.name}: changed while it was read; nothing of it was stored"
         report.seconds = time.perf_counter() - started
         return report
 
@@ -214,18 +220,39 @@ class Ingester:
         prints = [fingerprint(salt, run.section, segment, after) for segment, after in tasks]
         known = run.session.known(prints)
         todo = [task for task, fp in zip(tasks, prints, strict=True) if fp not in known]
-        parsing: Future[list[ParsedItem]] | list[ParsedItem]
-        if use_pool and len(todo) >= POOL_MIN_SEGMENTS:
-            parsing = self.pool.submit(todo, run.name, run.section)
-        else:
+        parsing: Future[list[ParsedItem]] | list[ParsedItem] | None
+        parsing = None
+        if use_pool and len(todo) >= POOL_MIN_SEGMENTS and not self.pool.broken:
+            try:
+                parsing = self.pool.submit(todo, run.name, run.section)
+            except BrokenProcessPool:
+                self.pool.broken = True
+        if parsing is None:
             parsing = parse_items(todo, run.name, run.section, self.rules)
         size = sum(len(segment.raw) + segment.count for segment, _ in tasks)
         return _Batch(tasks, prints, known, parsing, size)
 
+    def _parsed(self, run: _Dump, batch: _Batch) -> list[ParsedItem]:
+        """The batch's new segments parsed; here, when the pool broke (a worker killed by
+        the kernel's OOM killer, say): the ingest goes on without it."""
+        if isinstance(batch.parsing, list):
+            return batch.parsing
+        try:
+            return batch.parsing.result()
+        except BrokenProcessPool:
+            log.warning("%s: the parsing processes died; parsing in the ingest's process", run.name)
+            self.pool.broken = True
+            todo = [
+                task
+                for task, fp in zip(batch.tasks, batch.fingerprints, strict=True)
+                if fp not in batch.known
+            ]
+            return parse_items(todo, run.name, run.section, self.rules)
+
     def _finish_batch(
         self, run: _Dump, batch: _Batch, topics: _Topics, bar: Progress | None
     ) -> None:
-        parsed = iter(batch.parsing if isinstance(batch.parsing, list) else batch.parsing.result())
+        parsed = iter(self._parsed(run, batch))
         write: list[ItemRecord] = []
         remember: list[SeenSegment] = []
         topics.subjects.clear()

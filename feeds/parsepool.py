@@ -45,6 +45,7 @@ class ParsePool:
         self.workers = workers
         self.topics_file = str(topics_file)
         self._pool: ProcessPoolExecutor | None = None
+        self.broken = False  # a worker died: parse in the ingest's process until `close`
 
     def submit(
         self, tasks: list[Task], source: str, section: str | None
@@ -62,3 +63,4 @@ class ParsePool:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        self.broken = False

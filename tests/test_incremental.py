@@ -4,6 +4,8 @@ reports every problem of the unchanged items at its new line, and leaves the sto
 ingest of the whole dump would; the pool of parsing processes gives what the ingest's own
 process gives."""
 
+import os
+import signal
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -210,3 +212,29 @@ def test_the_parsing_pool_gives_what_the_ingest_process_gives(
     assert submitted == [4, 4, 4, 4, 4, 1]
     assert rows[1] == rows[2] and len(rows[1]) == 20
     assert rows[1, "topics"] == rows[2, "topics"]
+
+
+def test_an_ingest_goes_on_when_the_parsing_processes_die(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pool.txt"
+    path.write_text(first_dump(), encoding="utf-8")
+    for name, value in (("SEGMENTS", 4), ("POOL_MIN_BYTES", 0), ("POOL_MIN_SEGMENTS", 1)):
+        monkeypatch.setattr(feeds.ingest, name, value)
+    real_submit = ParsePool.submit
+
+    def submit_then_kill(pool, tasks, *args):  # type: ignore[no-untyped-def]
+        future = real_submit(pool, tasks, *args)
+        for process in list(pool._pool._processes.values()):  # as the OOM killer would
+            os.kill(process.pid, signal.SIGKILL)
+        return future
+
+    monkeypatch.setattr(ParsePool, "submit", submit_then_kill)
+    store = Store(settings.database_url)
+    try:
+        ingester = Ingester(store, replace(settings, ingest_workers=2))
+        (report,) = ingester.run([str(path)])
+        assert (report.error, report.counts.new) == (None, 20)
+        assert report.problems == expected_problems(str(path), first_dump())
+    finally:
+        store.close()
