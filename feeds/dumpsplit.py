@@ -88,12 +88,20 @@ def segments(lines: Iterable[bytes]) -> Iterator[Segment]:
         yield Segment(start, b"\n".join(held), len(held), head=head)
 
 
-def fingerprint(salt: bytes, section: str | None, segment: Segment, after_section: bool) -> str:
-    """What an item's parse depends on: its bytes, the dump's section (every item carries
-    it), whether a section line came before it (the first item of a dump without one is
-    reported) and the parser's code (`salt`); 128 bits, so that two never collide."""
-    digest = hashlib.blake2b(salt, digest_size=16)
-    context = "\x00" if section is None else "\x01" + section
-    digest.update(f"{context}\x00{after_section:d}\x00".encode())
-    digest.update(segment.raw)
-    return digest.hexdigest()
+class Fingerprints:
+    """What an item's parse depends on, hashed: its bytes, the dump's section (every item
+    carries it), whether a section line came before it (the first item of a dump without one
+    is reported) and the parser's code (`salt`); BLAKE2b of 128 bits, so two never collide.
+    The hash of what is common to a dump's segments is made once and copied for each."""
+
+    def __init__(self, salt: bytes, section: str | None) -> None:
+        context = "\x00" if section is None else "\x01" + section
+        self._start = {
+            after: hashlib.blake2b(salt + f"{context}\x00{after:d}\x00".encode(), digest_size=16)
+            for after in (False, True)
+        }
+
+    def of(self, segment: Segment, after_section: bool) -> str:
+        digest = self._start[after_section].copy()
+        digest.update(segment.raw)
+        return digest.hexdigest()

@@ -29,7 +29,14 @@ from pathlib import Path
 from feeds import decoding, dumpparse, dumpsplit, itemparse, language, links, records, textclean
 from feeds.classify import TopicRules, load_topics
 from feeds.decoding import decode_dump
-from feeds.dumpsplit import UTF8_ERRORS, Segment, fingerprint, lines_of, segments, without_boms
+from feeds.dumpsplit import (
+    UTF8_ERRORS,
+    Fingerprints,
+    Segment,
+    lines_of,
+    segments,
+    without_boms,
+)
 from feeds.errors import Problem, SourceError
 from feeds.http import DumpClient
 from feeds.itemparse import (
@@ -119,6 +126,11 @@ class _Dump:
     # The first 64 bits of every fingerprint seen, 8 bytes each (a set would take 80): only
     # to forget the fingerprints the dump no longer holds, where a rare collision is harmless.
     seen: array = field(default_factory=lambda: array("Q"))
+    fingerprints: Fingerprints = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fingerprints = Fingerprints(parse_salt(), self.section)
+
     found: int = 0
     segments: int = 0
 
@@ -216,8 +228,7 @@ class Ingester:
         return counts, sort_problems([*run.problems, *run.order.duplicates])
 
     def _start_batch(self, run: _Dump, tasks: list[Task], use_pool: bool) -> _Batch:
-        salt = parse_salt()
-        prints = [fingerprint(salt, run.section, segment, after) for segment, after in tasks]
+        prints = [run.fingerprints.of(segment, after) for segment, after in tasks]
         known = run.session.known(prints)
         todo = [task for task, fp in zip(tasks, prints, strict=True) if fp not in known]
         parsing: Future[list[ParsedItem]] | list[ParsedItem] | None
@@ -225,7 +236,8 @@ class Ingester:
         if use_pool and len(todo) >= POOL_MIN_SEGMENTS and not self.pool.broken:
             try:
                 parsing = self.pool.submit(todo, run.name, run.section)
-            except BrokenProcessPool:
+            except (BrokenProcessPool, OSError):  # OSError: no process could be started
+                log.warning("%s: no parsing processes; parsing in the ingest's process", run.name)
                 self.pool.broken = True
         if parsing is None:
             parsing = parse_items(todo, run.name, run.section, self.rules)

@@ -157,5 +157,8 @@ source_items = Table(
     Column("fingerprint", String(32), primary_key=True),  # dumpsplit.fingerprint, hex
     Column("key", String(512)),  # None: the segment holds no item (a bad date)
     Column("problems", Text, nullable=False, default=""),  # JSON [[offset, message], ...]
+    # Looked up by primary key only: SQLite then keeps the rows in the key's B-tree itself,
+    # one descent a lookup instead of two (a grown dump's ingest is mostly these lookups).
+    sqlite_with_rowid=False,
 )
 Index("ix_source_items_key", source_items.c.key)

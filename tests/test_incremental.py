@@ -6,6 +6,7 @@ process gives."""
 
 import os
 import signal
+from contextlib import suppress
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -226,7 +227,8 @@ def test_an_ingest_goes_on_when_the_parsing_processes_die(
     def submit_then_kill(pool, tasks, *args):  # type: ignore[no-untyped-def]
         future = real_submit(pool, tasks, *args)
         for process in list(pool._pool._processes.values()):  # as the OOM killer would
-            os.kill(process.pid, signal.SIGKILL)
+            with suppress(ProcessLookupError):  # dead already
+                os.kill(process.pid, signal.SIGKILL)
         return future
 
     monkeypatch.setattr(ParsePool, "submit", submit_then_kill)

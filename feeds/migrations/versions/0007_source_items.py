@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("fingerprint", sa.String(32), primary_key=True),
         sa.Column("key", sa.String(512)),
         sa.Column("problems", sa.Text, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_source_items_key", "source_items", ["key"])
 
