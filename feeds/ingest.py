@@ -133,6 +133,8 @@ class _Dump:
 
     found: int = 0
     segments: int = 0
+    total: int = 0  # the dump's bytes
+    progressed: int = 0  # bytes shown on the progress bar
 
 
 @dataclass
@@ -209,7 +211,7 @@ class Ingester:
         topics = _Topics(self.rules)
         use_pool = self.settings.ingest_workers > 1 and size >= POOL_MIN_BYTES
         with self.store.source_ingest(dump.name, datetime.now(UTC), topics) as session:
-            run = _Dump(dump.name, section, session, DumpOrder(dump.name), problems)
+            run = _Dump(dump.name, section, session, DumpOrder(dump.name), problems, total=size)
             pending: deque[_Batch] = deque()
             for tasks in _batches(parts, section):
                 pending.append(self._start_batch(run, tasks, use_pool))
@@ -217,6 +219,8 @@ class Ingester:
                     self._finish_batch(run, pending.popleft(), topics, bar)
             while pending:
                 self._finish_batch(run, pending.popleft(), topics, bar)
+            if bar:  # the head, and line ends, were not counted: end the bar at its total
+                bar(max(0, size - run.progressed))
             # A repeated identity has no row of its own (its first copy's, or none).
             kept = run.segments - len(run.order.duplicates)
             run.session.forget_unless(_seen_test(run.seen), kept)
@@ -241,7 +245,7 @@ class Ingester:
                 self.pool.broken = True
         if parsing is None:
             parsing = parse_items(todo, run.name, run.section, self.rules)
-        size = sum(len(segment.raw) + segment.count for segment, _ in tasks)
+        size = sum(len(segment.raw) + 1 for segment, _ in tasks)  # and its last line's end
         return _Batch(tasks, prints, known, parsing, size)
 
     def _parsed(self, run: _Dump, batch: _Batch) -> list[ParsedItem]:
@@ -296,7 +300,11 @@ class Ingester:
         run.session.write(write)
         run.session.remember(remember)
         if bar:
-            bar(batch.size)
+            # Never past the total (the last line may have no end); a CRLF counts one byte
+            # here, so the bar lags a little and catches up when the dump ends.
+            step = max(0, min(batch.size, run.total - run.progressed))
+            bar(step)
+            run.progressed += step
 
 
 def _placed(record: ItemRecord, position: int) -> ItemRecord:

@@ -240,3 +240,19 @@ def test_an_ingest_goes_on_when_the_parsing_processes_die(
         assert report.problems == expected_problems(str(path), first_dump())
     finally:
         store.close()
+
+
+def test_the_progress_bar_counts_the_dumps_bytes_to_its_size(
+    store: Store, settings: Settings, dump: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeds.ingest, "SEGMENTS", 4)
+    bars: dict[str, tuple[int, list[int]]] = {}
+
+    def progress(name: str, total: int):  # type: ignore[no-untyped-def]
+        steps: list[int] = []
+        bars[name] = (total, steps)
+        return steps.append
+
+    Ingester(store, settings, progress=progress).ingest(Source(str(dump)))
+    total, steps = bars[str(dump)]
+    assert total == dump.stat().st_size and sum(steps) == total and len(steps) == 7
