@@ -7,8 +7,9 @@ run. `bench.run` chooses the sizes, calls them and prints the table.
     renders every request.
 4   `bench_latency`: feed latency with stores of several sizes, served (warm) and, in
     process, the first request after a content change (cold).
-5   `bench_ingest`: ingest throughput of one large dump, unchanged re-ingests, against
-    parsing alone and a raw sqlite3 executemany of the same rows.
+5   `bench_ingest`: ingest throughput of one large dump, the same dump grown by one item,
+    unchanged re-ingests, against parsing alone and a raw sqlite3 executemany of the same
+    rows; `bench_ingest_memory`: peak RSS of `feeds ingest` at several dump sizes.
 6   `bench_memory`: peak RSS of a worker that served every feed of the OPML, against the
     bare app's worker.
 """
@@ -17,12 +18,17 @@ import gc
 import gzip
 import hashlib
 import json
+import os
+import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,16 +36,16 @@ from xml.etree import ElementTree
 
 from sqlalchemy import Table
 
-import feeds.ingest
 from bench.loadgen import LoadResult, probe, run_load
 from bench.naive_app import build_feed
 from bench.servers import PROJECT, SITE_URL, WORKERS, Server, Spec, feeds_env, gunicorns
 from bench.synthetic import write_synthetic
 from feeds import schema
 from feeds.classify import section_slug
+from feeds.dumpwrite import DumpItem, write_item
 from feeds.feedmodel import FeedRef
 from feeds.feedservice import PageQuery
-from feeds.ingest import Ingester
+from feeds.ingest import Ingester, parse_bytes
 from feeds.records import item_uid
 from feeds.settings import Settings, load_settings
 from feeds.store import Store, Summary, summary_key
@@ -136,107 +142,144 @@ def _max_bytes(dump: Path) -> int:
 # -- 5. ingest ----------------------------------------------------------------------------
 
 
-def bench_ingest(count: int, options: Options) -> dict[str, Any]:
-    """Ingest a `count`-item dump into a new SQLite store, then re-ingest it unchanged.
+def _grown_copy(dump: Path, path: Path, new_items: int = 1) -> Path:
+    """The dump as a scraper rewrites it the next day: `new_items` new releases on top."""
+    head, rest = dump.read_bytes().split(b"\n", 1)
+    fresh = [
+        DumpItem(
+            title=f"A new release of the day, number {n}",
+            day=date(2031, 1, 1),
+            body="Its text, about the economy and investment.",
+            link=f"https://www.gov.kz/memleket/entities/mfa/press/news/details/{10**9 + n}?lang=en",
+        )
+        for n in range(new_items)
+    ]
+    top = "\n".join(write_item(item) for item in fresh).encode()
+    path.write_bytes(head + b"\n" + top + b"\n" + rest)
+    return path
 
-    The first ingest's time is split into parsing (feeds.ingest.parse_bytes), topic
-    classification (the rules' topics_of) and the rest of Store.ingest (SQL); baselines:
-    parsing alone, and sqlite3's executemany of the same rows into the same schema."""
+
+def bench_ingest(count: int, options: Options) -> dict[str, Any]:
+    """Ingest a `count`-item dump into a new SQLite store (`Ingester.run`, as `feeds ingest`
+    does: streamed, new items parsed by the process pool); then the same file grown by one
+    new item on top (the scrapers' day-to-day change); then re-read unchanged (`--force`)
+    and skipped unchanged (the scheduler). Baselines, in the same run: parsing the dump
+    alone (`parse_bytes`, one process) and sqlite3's executemany of the same rows."""
     workdir = options.workdir
     reused = (workdir / f"synthetic-{count}.txt").exists()
     dump, generate_s = _timed(lambda: make_dump(count, workdir))
+    source = workdir / f"source-{count}.txt"  # one source name for the first and grown ingests
+    shutil.copyfile(dump, source)
     url = _fresh_db(workdir / f"store-{count}.sqlite3")
     (workdir / f"store-{count}.done").unlink(missing_ok=True)
     store = Store(url)
-    settings = bench_settings(url, dump, max_dump_bytes=_max_bytes(dump))
-    ingester = Ingester(store, settings)
+    settings = bench_settings(url, source, max_dump_bytes=_max_bytes(dump))
 
-    spent = {"parse": 0.0, "classify": 0.0, "store": 0.0}
-    captured: list = []
-    real_parse, real_store_ingest = feeds.ingest.parse_bytes, store.ingest
-    real_topics_of = ingester.rules.topics_of
-
-    def parse(data: bytes, name: str):  # type: ignore[no-untyped-def]
-        parsed, took = _timed(lambda: real_parse(data, name))
-        spent["parse"] += took
-        if not captured:
-            captured.append(parsed.records)
-        return parsed
-
-    def topics_of(title: str, body: str, sections):  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        try:
-            return real_topics_of(title, body, sections)
-        finally:
-            spent["classify"] += time.perf_counter() - start
-
-    def store_ingest(*args, **kwargs):  # type: ignore[no-untyped-def]
-        counts, took = _timed(lambda: real_store_ingest(*args, **kwargs))
-        spent["store"] += took
-        return counts
-
-    def phase(**run_options: Any) -> tuple[Any, float, dict[str, float]]:
-        for name in spent:
-            spent[name] = 0.0
+    def phase(**run_options: Any) -> tuple[Any, float]:
         gc.collect()
-        (report,), took = _timed(lambda: ingester.run([str(dump)], **run_options))
+        ingester = Ingester(store, settings)
+        (report,), took = _timed(lambda: ingester.run([str(source)], **run_options))
         if report.error:
-            raise RuntimeError(f"ingest of {dump}: {report.error}")
-        return report, took, dict(spent)
+            raise RuntimeError(f"ingest of {source}: {report.error}")
+        return report, took
 
-    feeds.ingest.parse_bytes = parse
-    ingester.rules.topics_of = topics_of  # type: ignore[method-assign]
-    store.ingest = store_ingest  # type: ignore[method-assign]
-    options.log(f"ingest: {count} items ({dump.stat().st_size / 1e6:.0f} MB) into a new store")
+    size_mb = dump.stat().st_size / 1e6
+    options.log(f"ingest: {count} items ({size_mb:.0f} MB) into a new store")
     try:
-        first, first_s, first_parts = phase()
-        options.log(f"ingest: first took {first_s:.1f}s; re-ingesting unchanged")
-        again, again_s, again_parts = phase()
-        options.log(f"ingest: re-ingest took {again_s:.1f}s; with skip_unchanged")
-        skipped, skipped_s, _ = phase(skip_unchanged=True)
+        first, first_s = phase()
+        options.log(f"ingest: first took {first_s:.1f}s; the dump grown by one item on top")
+        _grown_copy(dump, source)
+        grown, grown_s = phase(skip_unchanged=True)
+        options.log(f"ingest: grown took {grown_s:.2f}s; re-reading it unchanged (--force)")
+        again, again_s = phase()
+        skipped, skipped_s = phase(skip_unchanged=True)
     finally:
-        feeds.ingest.parse_bytes = real_parse
-        del ingester.rules.topics_of
-        del store.ingest
         store.close()
-    if first.counts.new != count or again.counts.unchanged != count or not skipped.skipped:
-        raise RuntimeError(f"unexpected ingest counts: {first}, {again}, {skipped}")
+    expected = (first.counts.new, grown.counts.new, grown.counts.unchanged, again.counts.unchanged)
+    if expected != (count, 1, count, count + 1) or not skipped.skipped:
+        raise RuntimeError(f"unexpected ingest counts: {first}, {grown}, {again}, {skipped}")
+    shutil.copyfile(dump, source)
     (workdir / f"store-{count}.done").touch()
 
-    records = captured[0]
-    captured.clear()
-    raw_s = _raw_sqlite_insert(records, workdir / f"raw-{count}.sqlite3", str(dump))
-    del records
+    options.log("ingest: baselines (parse alone, raw sqlite3 insert)")
+    gc.collect()
+    parsed, parse_s = _timed(lambda: parse_bytes(dump.read_bytes(), str(dump)))
+    raw_s = _raw_sqlite_insert(parsed.records, workdir / f"raw-{count}.sqlite3", str(dump))
+    del parsed
     gc.collect()
 
-    rate = count / first_s
-    parse_rate = count / first_parts["parse"]
-    raw_rate = count / raw_s
-    sql_s = first_parts["store"] - first_parts["classify"]
+    rate, parse_rate, raw_rate = count / first_s, count / parse_s, count / raw_s
     return {
         "items": count,
         "dump_bytes": dump.stat().st_size,
         "generate_seconds": generate_s,
         "dump_reused": reused,  # from an earlier run in BENCH_WORKDIR: no generation time
+        "workers": settings.ingest_workers,
         "first_seconds": first_s,
         "items_per_second": rate,
-        "first_parse_seconds": first_parts["parse"],
-        "first_classify_seconds": first_parts["classify"],
-        "first_sql_seconds": sql_s,
-        "first_other_seconds": first_s - first_parts["parse"] - first_parts["store"],
+        "parse_only_seconds": parse_s,
         "parse_only_items_per_second": parse_rate,
         "raw_sqlite_seconds": raw_s,
         "raw_sqlite_items_per_second": raw_rate,
         "ratio_to_parse_only": _ratio(rate, parse_rate),
         "ratio_to_raw_sqlite": _ratio(rate, raw_rate),
+        "grown_seconds": grown_s,
+        "grown_ratio": _ratio(grown_s, first_s),
         "reingest_seconds": again_s,
-        "reingest_parse_seconds": again_parts["parse"],
-        "reingest_store_seconds": again_parts["store"],
         "reingest_ratio": _ratio(again_s, first_s),
         "reingest_skip_unchanged_seconds": skipped_s,
         "reingest_skip_unchanged_ratio": _ratio(skipped_s, first_s),
         "database_url": url,
     }
+
+
+# The peak RSS of a whole `feeds ingest`, in a process of its own: its VmHWM (ru_maxrss keeps,
+# across exec, the size of the process forked from the benchmark); for its parsing workers,
+# ru_maxrss of the children (an upper bound: each starts as a fork of the ingest).
+_RSS_SCRIPT = """
+import json, resource, sys
+from feeds.cli import main
+try:
+    main(["ingest", sys.argv[1]], standalone_mode=False)
+finally:
+    status = dict(
+        line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line
+    )
+    print(json.dumps({
+        "self_mb": int(status["VmHWM"].split()[0]) / 1024,
+        "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }), file=sys.stderr)
+"""
+
+
+def ingest_peak_rss(count: int, options: Options) -> dict[str, float]:
+    """Peak RSS (MB) of `feeds ingest` of a `count`-item dump into a new SQLite store: the
+    ingest's process, and the largest of its parsing workers."""
+    dump = make_dump(count, options.workdir)
+    url = _fresh_db(options.workdir / f"rss-{count}.sqlite3")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+    env.update(
+        FEEDS_DATABASE_URL=url, FEEDS_FOLLOW="false", FEEDS_MAX_DUMP_BYTES=str(_max_bytes(dump))
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT, str(dump)],
+        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    if run.returncode != 0:
+        raise RuntimeError(f"feeds ingest of {dump}: {run.stderr[-2000:]}")
+    return json.loads(run.stderr.strip().splitlines()[-1])
+
+
+def bench_ingest_memory(sizes: Sequence[int], options: Options) -> dict[str, Any]:
+    """Peak RSS of `feeds ingest` at each size, and its ratio to the smallest's."""
+    found = {}
+    for count in sizes:
+        options.log(f"ingest memory: feeds ingest of {count} items")
+        found[str(count)] = ingest_peak_rss(count, options)
+    smallest = found[str(sizes[0])]["self_mb"]
+    for values in found.values():
+        values["ratio_to_smallest"] = _ratio(values["self_mb"], smallest)
+    return {"sizes": list(sizes), "peak_rss": found}
 
 
 def _raw_rows(records: Sequence[Any], source: str) -> tuple[list[dict], list[dict]]:

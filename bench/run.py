@@ -4,7 +4,9 @@ Environment (all optional):
 
     BENCH_QUICK=1         small stores and short runs (a minute or two), for a quick look
     BENCH_SIZES=a,b,c     store sizes for the latency figure; the largest is used for the
-                          ingest, throughput and memory figures (default 1000,20000,200000)
+                          throughput and memory figures (default 1000,20000,200000)
+    BENCH_INGEST_SIZES    dump sizes of the ingest figures (default 20000,200000)
+    BENCH_RSS_SIZES       dump sizes of the ingest's peak RSS (default 1000,20000,100000)
     BENCH_SECONDS=5       length of one load run
     BENCH_ROUNDS=5        interleaved load runs per figure (the median is kept); the
                           latency figure makes twice as many runs, half as long
@@ -43,6 +45,7 @@ from bench.benchmarks import (
     Options,
     bench_http,
     bench_ingest,
+    bench_ingest_memory,
     bench_latency,
     bench_memory,
     make_store,
@@ -55,6 +58,14 @@ PARTS = ("ingest", "http", "latency", "memory", "search")
 
 def _env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def _ingest_sizes() -> tuple[list[int], list[int]]:
+    """(dump sizes of the ingest figures, dump sizes of the ingest's peak RSS)."""
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false", "no")
+    ingest = _env_list("BENCH_INGEST_SIZES", "2000,5000" if quick else "20000,200000")
+    rss = _env_list("BENCH_RSS_SIZES", "500,2000,5000" if quick else "1000,20000,100000")
+    return sorted(map(int, ingest)), sorted(map(int, rss))
 
 
 def config() -> tuple[list[int], Options, list[str], bool]:
@@ -247,25 +258,32 @@ def _latency_rows(latency: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _ingest_rows(ingest: dict[str, Any]) -> list[dict[str, Any]]:
-    rate = ingest["items_per_second"]
-    parts = ("parse", "classify", "SQL", "other")
-    split = ", ".join(f"{part} {ingest[f'first_{part.lower()}_seconds']:.1f} s" for part in parts)
-    forced, skipped = ingest["reingest_ratio"], ingest["reingest_skip_unchanged_ratio"]
-    forced_detail = "{:.1f} s (parse {:.1f} s) vs {:.1f} s".format(
-        ingest["reingest_seconds"], ingest["reingest_parse_seconds"], ingest["first_seconds"]
-    )
+    rows = []
+    for found in ingest["sizes"].values():
+        rows.extend(_ingest_size_rows(found))
+    rss = ingest.get("memory")
+    if rss:
+        rows.extend(_ingest_rss_rows(rss))
+    return rows
+
+
+def _ingest_size_rows(ingest: dict[str, Any]) -> list[dict[str, Any]]:
+    rate, items = ingest["items_per_second"], _n(ingest["items"])
+    grown, forced = ingest["grown_ratio"], ingest["reingest_ratio"]
+    skipped = ingest["reingest_skip_unchanged_ratio"]
+    first = f"{ingest['first_seconds']:.1f} s"
     return [
         _row(
             "5",
-            f"ingest of a {_n(ingest['items'])}-item dump into SQLite, items/s",
+            f"first ingest of a {items}-item dump into SQLite, items/s",
             rate,
             _n(rate),
             at_least(20_000, "{:,}/s"),
-            f"{ingest['first_seconds']:.1f} s: {split}",
+            f"{first}, {ingest['workers']} parsing processes",
         ),
         _row(
             "5",
-            "ingest items/s vs parsing alone",
+            f"{items}: first ingest items/s vs parsing alone (one process)",
             ingest["ratio_to_parse_only"],
             _x(ingest["ratio_to_parse_only"]),
             NO_TARGET,
@@ -273,7 +291,7 @@ def _ingest_rows(ingest: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _row(
             "5",
-            "ingest items/s vs raw sqlite3 executemany",
+            f"{items}: first ingest items/s vs raw sqlite3 executemany",
             ingest["ratio_to_raw_sqlite"],
             _x(ingest["ratio_to_raw_sqlite"]),
             NO_TARGET,
@@ -281,21 +299,49 @@ def _ingest_rows(ingest: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _row(
             "5",
-            "unchanged re-ingest, every item re-read (`feeds ingest --force`)",
-            forced,
-            f"{forced:.1%}",
-            NO_TARGET,
-            forced_detail,
+            f"{items}: the dump grown by 1 new item on top, vs its first ingest",
+            grown,
+            f"{grown:.1%}",
+            at_most(0.10, "{:.0%}"),
+            f"{ingest['grown_seconds']:.2f} s vs {first}",
         ),
         _row(
             "5",
-            "unchanged re-ingest (`feeds ingest`, the scheduler: unchanged files skipped)",
+            f"{items}: unchanged re-ingest, every item re-read (`feeds ingest --force`)",
+            forced,
+            f"{forced:.1%}",
+            NO_TARGET,
+            f"{ingest['reingest_seconds']:.2f} s vs {first}",
+        ),
+        _row(
+            "5",
+            f"{items}: unchanged re-ingest (`feeds ingest`, the scheduler: file skipped)",
             skipped,
             f"{skipped:.2%}",
             at_most(0.05, "{:.0%}"),
             f"{ingest['reingest_skip_unchanged_seconds']:.2f} s",
         ),
     ]
+
+
+# The largest size's peak RSS against the smallest's: 20k within 1.5x of 1k, 100k within 2x.
+RSS_LIMITS = ((20_000, 1.5), (100_000, 2.0))
+
+
+def _ingest_rss_rows(rss: dict[str, Any]) -> list[dict[str, Any]]:
+    sizes, peaks = rss["sizes"], rss["peak_rss"]
+    smallest = _n(sizes[0])
+    detail = " / ".join(
+        f"{_n(int(n))}: {v['self_mb']:.0f} MB (workers {v['workers_mb']:.0f} MB)"
+        for n, v in peaks.items()
+    )
+    rows = []
+    for size in sizes[1:]:
+        limit = next((x for n, x in RSS_LIMITS if size <= n), RSS_LIMITS[-1][1])
+        ratio = peaks[str(size)]["ratio_to_smallest"]
+        figure = f"peak RSS of `feeds ingest`, {_n(size)} vs {smallest} items"
+        rows.append(_row("5m", figure, ratio, _x(ratio), at_most(limit), detail))
+    return rows
 
 
 def _memory_rows(memory: dict[str, Any]) -> list[dict[str, Any]]:
@@ -414,8 +460,13 @@ def run(
     results: dict[str, Any] = {}
     largest = sizes[-1]
     if "ingest" in only:
-        print(f"ingest: {largest} items", flush=True)
-        results["ingest"] = bench_ingest(largest, options)
+        ingest_sizes, rss_sizes = _ingest_sizes()
+        print(f"ingest: {', '.join(map(str, ingest_sizes))} items", flush=True)
+        results["ingest"] = {"sizes": {}}
+        for n in ingest_sizes:
+            results["ingest"]["sizes"][str(n)] = bench_ingest(n, options)
+            save(results)
+        results["ingest"]["memory"] = bench_ingest_memory(rss_sizes, options)
         save(results)
     stores = {}
     if {"http", "latency", "memory", "search"} & set(only):

@@ -274,8 +274,10 @@ class TopicRules:
 
     def topics_of(self, title: str, body: str, sections: Iterable[str]) -> frozenset[str]:
         """Every topic slug of an item: its sections' and its subjects' (the store's TopicsOf)."""
-        section_slugs = {self.section_topic(name).slug for name in sections if name.strip()}
-        return self.classify(title, body) | section_slugs
+        return self.classify(title, body) | self.section_slugs(sections)
+
+    def section_slugs(self, sections: Iterable[str]) -> set[str]:
+        return {self.section_topic(name).slug for name in sections if name.strip()}
 
 
 def _fingerprint(rules: Sequence[TopicRule], sections: Mapping[str, Topic]) -> str:

@@ -55,8 +55,11 @@ def main(ctx: click.Context) -> None:
 
 def _progress_bar(name: str, total: int) -> Callable[[int], None]:
     # tqdm's delay shows the bar only when the ingest takes more than a moment,
-    # and disable=None hides it when stderr is not a terminal.
-    bar = tqdm(total=total, desc=name, unit="items", delay=0.5, disable=None, leave=False)
+    # and disable=None hides it when stderr is not a terminal. A dump is read as a stream,
+    # so its items are not counted before the end: the bar counts its bytes.
+    bar = tqdm(
+        total=total, desc=name, unit="B", unit_scale=True, delay=0.5, disable=None, leave=False
+    )
 
     def advance(count: int) -> None:
         bar.update(count)
@@ -76,7 +79,8 @@ def _print_report(report: SourceReport) -> None:
     c = report.counts
     click.echo(
         f"{report.source}: {c.found} items found, {c.new} new, {c.updated} updated, "
-        f"{c.unchanged} unchanged, {len(report.problems)} problems"
+        f"{c.unchanged} unchanged, {len(report.problems)} problems, "
+        f"in {report.seconds:.1f} s ({report.items_per_second:,.0f} items/s)"
     )
     for problem in report.problems:
         click.echo(f"  {problem}")

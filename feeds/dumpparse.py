@@ -83,8 +83,10 @@ def split_lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text.removeprefix("\ufeff"))
 
 
-def _clean_lines(lines: list[str], result: ParseResult) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(lines, start=1):
+def _clean_lines(
+    lines: list[str], result: ParseResult, start: int = 1
+) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(lines, start=start):
         # References first: "&#8238;" decodes to a character that must then be removed.
         text, removed = remove_unsafe_chars(decode_references(raw))
         if removed:
@@ -101,9 +103,13 @@ def _title_date(line: str) -> tuple[str, re.Match[str]] | None:
     if not line[-1:].isdigit():
         return None  # most lines: no regular expression needed
     match = _TITLE_LINE.match(line) or _DATE_ONLY.match(line)
-    if not match or HAS_CITATION.search(line):
+    if not match or _has_citation(line):
         return None  # a body's last line may end with a date after its citation
     return match.groupdict().get("title") or "", match
+
+
+def _has_citation(line: str) -> bool:
+    return "://" in line and HAS_CITATION.search(line) is not None  # no URL: no citation
 
 
 def _real_date(match: re.Match[str]) -> date | str:
@@ -119,11 +125,44 @@ def _real_date(match: re.Match[str]) -> date | str:
 
 def parse_dump(text: str, source: str) -> ParseResult:
     """Parse a whole dump. Never raises for bad data; see `ParseResult.problems`."""
-    result = ParseResult(source)
+    return parse_lines(split_lines(text), source)
+
+
+# What `_TITLE_LINE.match` finds on a cleaned line (blanks are single spaces there), found
+# only in its last characters: a title of a hundred characters costs no lazy scan.
+_TITLE_END = re.compile(rf"\s{_DATE}$")
+_TITLE_END_CHARS = 11  # " DD.MM.YYYY"
+
+
+def is_title_line(raw: str) -> bool:
+    """True when the parser starts an item (or skips one, for a bad date) at this raw line:
+    `_title_date(...) is not None` of the cleaned line, with less work."""
+    text, _ = remove_unsafe_chars(decode_references(raw))
+    line = collapse_spaces(text)
+    if not line[-1:].isdigit():
+        return False
+    end = _TITLE_END.search(line, max(0, len(line) - _TITLE_END_CHARS))
+    return bool(end or _DATE_ONLY.match(line)) and not _has_citation(line)
+
+
+def parse_lines(
+    lines: list[str],
+    source: str,
+    *,
+    start: int = 1,
+    section: str | None = None,
+    after_section: bool = False,
+    report_empty: bool = True,
+) -> ParseResult:
+    """Parse lines numbered from `start`. A whole dump starts at 1 with nothing read; one
+    item of it (feeds.dumpsplit) starts at its title line, `after_section` with the dump's
+    `section` known: parsing it alone gives what parsing the whole dump gives for it. A
+    dump's head (its lines before the first title) does not `report_empty` when items follow."""
+    result = ParseResult(source, section=section)
     block: _Block | None = None
     skipping = False
-    seen_content = False
-    for number, line in _clean_lines(split_lines(text), result):
+    seen_content = after_section
+    for number, line in _clean_lines(lines, result, start):
         if not line:
             if block:
                 block.body.append("")
@@ -151,7 +190,8 @@ def parse_dump(text: str, source: str) -> ParseResult:
                 Problem(source, number, "text before the first title line is not part of any item")
             )
     _finish(block, result)
-    if not seen_content:  # a failed scrape leaves an empty file: say so, it is not news
+    # A failed scrape leaves an empty file: say so, it is not news.
+    if not seen_content and report_empty:
         result.problems.append(Problem(source, None, "the dump is empty: no section, no item"))
     return result
 

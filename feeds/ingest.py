@@ -1,41 +1,77 @@
-"""Ingest: read each source, parse it, store its items, report what happened.
+"""Ingest: read each source, parse what changed, store its items, report what happened.
 
 A source that cannot be read is reported and the others go on; problems inside a dump are
 reported with their line and the good items around them are stored.
+
+A dump is read chunk by chunk and cut into segments (`feeds.dumpsplit`: its head, then one
+segment per item); each segment's bytes are fingerprinted, and only segments that the
+source's earlier ingests did not see are parsed (in other processes when there are many)
+and written. A known segment costs a lookup: the key, content hash and problems it gave are
+in the store (`source_items`), and its item is written again only when the stored item is
+no longer what it gives. Memory stays that of a few batches of segments whatever the dump's
+size; the whole source is still one transaction.
 """
 
 import hashlib
-from collections.abc import Callable
+import logging
+import time
+from array import array
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 
+from feeds import decoding, dumpparse, dumpsplit, itemparse, language, links, records, textclean
 from feeds.classify import TopicRules, load_topics
 from feeds.decoding import decode_dump
-from feeds.dumpparse import parse_dump
+from feeds.dumpsplit import (
+    UTF8_ERRORS,
+    Fingerprints,
+    Segment,
+    lines_of,
+    segments,
+    without_boms,
+)
 from feeds.errors import Problem, SourceError
 from feeds.http import DumpClient
-from feeds.records import ItemRecord, to_records
+from feeds.itemparse import (
+    DumpOrder,
+    ParsedDump,
+    ParsedItem,
+    parse_bytes,
+    parse_head,
+    sort_problems,
+)
+from feeds.parsepool import ParsePool, Task, parse_items
+from feeds.records import ItemRecord
 from feeds.settings import Settings
-from feeds.sources import Source, expand, read_file
-from feeds.store import IngestCounts, Store
+from feeds.sources import DumpBytes, Source, expand, scan_bytes, scan_file
+from feeds.store import IngestCounts, KnownSegment, SeenSegment, SourceIngest, Store
+
+__all__ = ["Ingester", "ParsedDump", "SourceReport", "parse_bytes"]
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
+SEGMENTS = 500  # segments looked up, parsed and written at a time
+AHEAD = 2  # batches being parsed by the pool while the ingest writes the one before
+POOL_MIN_BYTES = 4_000_000  # smaller dumps (about 3,500 items) parse faster than a pool starts
+POOL_MIN_SEGMENTS = 200  # fewer new segments in a batch are parsed here: a grown dump's few
+PARSE_MODULES = (decoding, dumpparse, dumpsplit, itemparse, language, links, records, textclean)
 
 
-@dataclass
-class ParsedDump:
-    section: str | None
-    records: list[ItemRecord]
-    problems: list[Problem]
-
-
-def parse_bytes(data: bytes, name: str) -> ParsedDump:
-    """Decode, parse and turn into records: everything pure about one dump."""
-    text, problems = decode_dump(data, name)
-    result = parse_dump(text, name)
-    records, duplicates = to_records(result.items, name)
-    found = sorted([*problems, *result.problems, *duplicates], key=lambda p: p.line or 0)
-    return ParsedDump(result.section, records, found)
+@cache
+def parse_salt() -> bytes:
+    """A digest of the parser's code: a segment parsed by other code is parsed again."""
+    digest = hashlib.blake2b(digest_size=16)
+    for module in PARSE_MODULES:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.digest()
 
 
 @dataclass
@@ -45,6 +81,60 @@ class SourceReport:
     problems: list[Problem] = field(default_factory=list)
     error: str | None = None  # set when the source could not be read at all
     skipped: bool = False  # unchanged since the last ingest (same hash, or HTTP 304)
+    seconds: float = 0.0  # reading, parsing and writing it
+
+    @property
+    def items_per_second(self) -> float:
+        return self.counts.found / self.seconds if self.seconds else 0.0
+
+
+class _Topics:
+    """The store's TopicsOf, given the subject topics the pool found with each record (so
+    they are not computed twice); the rules' own for any other item."""
+
+    def __init__(self, rules: TopicRules) -> None:
+        self.rules = rules
+        self.subjects: dict[tuple[str, str], frozenset[str]] = {}
+
+    def __call__(self, title: str, body: str, sections: Iterable[str]) -> frozenset[str]:
+        subjects = self.subjects.get((title, body))
+        if subjects is None:
+            subjects = self.rules.classify(title, body)
+        return subjects | self.rules.section_slugs(sections)
+
+
+@dataclass
+class _Batch:
+    """Segments in the dump's order, with what is known of them and what is being parsed."""
+
+    tasks: list[Task]  # (segment, after a section line)
+    fingerprints: list[str]
+    known: dict[str, KnownSegment]
+    parsing: "Future[list[ParsedItem]] | list[ParsedItem]"
+    size: int  # bytes, for the progress bar
+
+
+@dataclass
+class _Dump:
+    """The state of one source's ingest that spans its batches."""
+
+    name: str
+    section: str | None
+    session: SourceIngest
+    order: DumpOrder
+    problems: list[Problem]
+    # The first 64 bits of every fingerprint seen, 8 bytes each (a set would take 80): only
+    # to forget the fingerprints the dump no longer holds, where a rare collision is harmless.
+    seen: array = field(default_factory=lambda: array("Q"))
+    fingerprints: Fingerprints = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fingerprints = Fingerprints(parse_salt(), self.section)
+
+    found: int = 0
+    segments: int = 0
+    total: int = 0  # the dump's bytes
+    progressed: int = 0  # bytes shown on the progress bar
 
 
 @dataclass
@@ -52,11 +142,13 @@ class Ingester:
     store: Store
     settings: Settings
     client: DumpClient = field(default_factory=DumpClient)
-    progress: Callable[[str, int], Progress | None] | None = None
+    progress: Callable[[str, int], Progress | None] | None = None  # (source, bytes) -> bar
     rules: TopicRules = field(init=False)
+    pool: ParsePool = field(init=False)
 
     def __post_init__(self) -> None:
         self.rules = load_topics(self.settings.topics_file)
+        self.pool = ParsePool(self.settings.ingest_workers, self.settings.topics_file)
 
     def run(
         self, specs: list[str] | tuple[str, ...], *, skip_unchanged: bool = False
@@ -67,54 +159,209 @@ class Ingester:
         self.store.choose_versions(self.settings.languages)
         found, errors = expand(specs)
         reports = [SourceReport(str(error).split(": ", 1)[0], error=str(error)) for error in errors]
-        for source in found:
-            reports.append(self.ingest(source, skip_unchanged=skip_unchanged))
+        try:
+            for source in found:
+                reports.append(self.ingest(source, skip_unchanged=skip_unchanged))
+        finally:
+            self.pool.close()
         return reports
 
     def ingest(self, source: Source, *, skip_unchanged: bool = False) -> SourceReport:
+        started = time.perf_counter()
         report = SourceReport(source.name)
         previous = self.store.source_state(source.name) if skip_unchanged else None
         try:
-            data, etag, last_modified = self._read(source, previous)
+            dump, etag, last_modified = self._read(source, previous)
+            if dump is None or (previous and previous.content_sha256 == dump.sha256):
+                report.skipped = True
+                return report
+            state = {"content_sha256": dump.sha256, "etag": etag, "last_modified": last_modified}
+            report.counts, report.problems = self._ingest(dump, state)
         except SourceError as exc:
             report.error = str(exc)
-            return report
-        digest = hashlib.sha256(data).hexdigest() if data is not None else None
-        if data is None or (previous and previous.content_sha256 == digest):
-            report.skipped = True
-            return report
-        parsed = parse_bytes(data, source.name)
-        report.problems = parsed.problems
-        progress = self.progress(source.name, len(parsed.records)) if self.progress else None
-        report.counts = self.store.ingest(
-            source.name,
-            parsed.records,
-            datetime.now(UTC),
-            problems=len(parsed.problems),
-            content_sha256=digest,
-            topics_of=self.rules.topics_of,
-            etag=etag,
-            last_modified=last_modified,
-            progress=progress,
-            languages=self.settings.languages,
-        )
+        except UnicodeDecodeError:  # it was UTF-8 at the first read
+            report.error = f"{source.name}: changed while it was read; nothing of it was stored"
+        report.seconds = time.perf_counter() - started
         return report
 
     def _read(
-        self, source: Source, previous: dict | None
-    ) -> tuple[bytes | None, str | None, str | None]:
-        """(bytes or None when the server says unchanged, ETag, Last-Modified)."""
+        self, source: Source, previous: object | None
+    ) -> tuple[DumpBytes | None, str | None, str | None]:
+        """(the dump, or None when the server says unchanged; ETag; Last-Modified)."""
         if not source.is_url:
-            return read_file(source.name, self.settings.max_dump_bytes), None, None
+            return scan_file(source.name, self.settings.max_dump_bytes), None, None
         fetched = self.client.fetch(
             source.name,
             timeout=self.settings.fetch_timeout,
             max_bytes=self.settings.max_dump_bytes,
-            etag=previous.etag if previous else None,
-            last_modified=previous.last_modified if previous else None,
+            etag=getattr(previous, "etag", None),
+            last_modified=getattr(previous, "last_modified", None),
         )
-        return (
-            (None if fetched.status == 304 else fetched.body),
-            fetched.etag,
-            fetched.last_modified,
-        )
+        if fetched.status == 304:
+            return None, fetched.etag, fetched.last_modified
+        return scan_bytes(source.name, fetched.body), fetched.etag, fetched.last_modified
+
+    # -- one source ---------------------------------------------------------------------------
+
+    def _ingest(self, dump: DumpBytes, state: dict) -> tuple[IngestCounts, list[Problem]]:
+        chunks, problems = _utf8_chunks(dump)
+        size = dump.size
+        bar = self.progress(dump.name, size) if self.progress else None
+        parts = segments(lines_of(chunks))
+        section, head_problems = parse_head(next(parts), dump.name)
+        problems.extend(head_problems)
+        topics = _Topics(self.rules)
+        use_pool = self.settings.ingest_workers > 1 and size >= POOL_MIN_BYTES
+        with self.store.source_ingest(
+            dump.name, datetime.now(UTC), topics, self.settings.languages
+        ) as session:
+            run = _Dump(dump.name, section, session, DumpOrder(dump.name), problems, total=size)
+            pending: deque[_Batch] = deque()
+            for tasks in _batches(parts, section):
+                pending.append(self._start_batch(run, tasks, use_pool))
+                if len(pending) > (AHEAD if use_pool else 0):
+                    self._finish_batch(run, pending.popleft(), topics, bar)
+            while pending:
+                self._finish_batch(run, pending.popleft(), topics, bar)
+            if bar:  # the head, and line ends, were not counted: end the bar at its total
+                bar(max(0, size - run.progressed))
+            # A repeated identity has no row of its own (its first copy's, or none).
+            kept = run.segments - len(run.order.duplicates)
+            run.session.forget_unless(_seen_test(run.seen), kept)
+            if run.found and section:
+                session.sections.add(section)
+            problems_found = len(run.problems) + len(run.order.duplicates)
+            counts = session.finish({**state, "items_found": run.found, "problems": problems_found})
+        counts.found = run.found
+        return counts, sort_problems([*run.problems, *run.order.duplicates])
+
+    def _start_batch(self, run: _Dump, tasks: list[Task], use_pool: bool) -> _Batch:
+        prints = [run.fingerprints.of(segment, after) for segment, after in tasks]
+        known = run.session.known(prints)
+        todo = [task for task, fp in zip(tasks, prints, strict=True) if fp not in known]
+        parsing: Future[list[ParsedItem]] | list[ParsedItem] | None
+        parsing = None
+        if use_pool and len(todo) >= POOL_MIN_SEGMENTS and not self.pool.broken:
+            try:
+                parsing = self.pool.submit(todo, run.name, run.section)
+            except (BrokenProcessPool, OSError):  # OSError: no process could be started
+                log.warning("%s: no parsing processes; parsing in the ingest's process", run.name)
+                self.pool.broken = True
+        if parsing is None:
+            parsing = parse_items(todo, run.name, run.section, self.rules)
+        size = sum(len(segment.raw) + 1 for segment, _ in tasks)  # and its last line's end
+        return _Batch(tasks, prints, known, parsing, size)
+
+    def _parsed(self, run: _Dump, batch: _Batch) -> list[ParsedItem]:
+        """The batch's new segments parsed; here, when the pool broke (a worker killed by
+        the kernel's OOM killer, say): the ingest goes on without it."""
+        if isinstance(batch.parsing, list):
+            return batch.parsing
+        try:
+            return batch.parsing.result()
+        except BrokenProcessPool:
+            log.warning("%s: the parsing processes died; parsing in the ingest's process", run.name)
+            self.pool.broken = True
+            todo = [
+                task
+                for task, fp in zip(batch.tasks, batch.fingerprints, strict=True)
+                if fp not in batch.known
+            ]
+            return parse_items(todo, run.name, run.section, self.rules)
+
+    def _finish_batch(
+        self, run: _Dump, batch: _Batch, topics: _Topics, bar: Progress | None
+    ) -> None:
+        parsed = iter(self._parsed(run, batch))
+        write: list[ItemRecord] = []
+        remember: list[SeenSegment] = []
+        topics.subjects.clear()
+        for (segment, _), fp in zip(batch.tasks, batch.fingerprints, strict=True):
+            run.segments += 1
+            run.seen.append(int(fp[:16], 16))
+            known = batch.known.get(fp)
+            item = ParsedItem(segment.line, None, known.problems) if known else next(parsed)
+            run.problems.extend(item.problems_in(run.name))
+            key = known.key if known else (item.record.key if item.record else None)
+            if key is None:
+                if not known:
+                    remember.append(SeenSegment(fp, None, item.problems))
+                continue
+            position = run.order.place(segment.line, key)
+            if position is None:
+                continue  # a repeated identity: reported, and not remembered (see below)
+            run.found += 1
+            if known:
+                run.session.unchanged(1)  # its item is stored as these bytes give it
+                continue
+            assert item.record is not None
+            if item.subjects is not None:
+                topics.subjects[(item.record.title, item.record.body)] = item.subjects
+            write.append(_placed(item.record, position))
+            remember.append(SeenSegment(fp, key, item.problems))
+        # A repeated identity is not remembered: were its first copy removed, it would be
+        # the one to write, and a kept row would say it is stored already.
+        run.session.write(write)
+        run.session.remember(remember)
+        if bar:
+            # Never past the total (the last line may have no end); a CRLF counts one byte
+            # here, so the bar lags a little and catches up when the dump ends.
+            step = max(0, min(batch.size, run.total - run.progressed))
+            bar(step)
+            run.progressed += step
+
+
+def _placed(record: ItemRecord, position: int) -> ItemRecord:
+    """The record at its position among the dump's items. It was made by this ingest's
+    parse and is no one else's, so it is set in place: `dataclasses.replace` cost 5 % of
+    the ingest's own process (the pool's workers cannot know positions: a segment with a
+    bad date holds no item, and which one does is known only once the segments before it
+    are parsed)."""
+    object.__setattr__(record, "position", position)
+    return record
+
+
+def _seen_test(seen: array) -> Callable[[str], bool]:
+    """Whether a fingerprint is among those seen (binary search of the prefixes, sorted at
+    the first question: most ingests forget nothing and never ask)."""
+    ordered: list[array] = []
+
+    def test(fingerprint: str) -> bool:
+        if not ordered:
+            ordered.append(array("Q", sorted(seen)))
+        prefix = int(fingerprint[:16], 16)
+        index = bisect_left(ordered[0], prefix)
+        return index < len(ordered[0]) and ordered[0][index] == prefix
+
+    return test
+
+
+def _batches(parts: Iterator[Segment], section: str | None) -> Iterator[list[Task]]:
+    """Item segments in batches, each with whether a section line came before it (all but
+    the first of a dump without a section line, which is reported)."""
+    after = section is not None
+    batch: list[Task] = []
+    for segment in parts:
+        batch.append((segment, after))
+        after = True
+        if len(batch) >= SEGMENTS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _utf8_chunks(dump: DumpBytes) -> tuple[Iterator[bytes], list[Problem]]:
+    """The dump's UTF-8 bytes chunk by chunk, and the problems of decoding it: a UTF-8 dump
+    is read as it is; any other is decoded whole (`decode_dump` needs all of it to guess)."""
+    if not dump.utf8:
+        text, problems = decode_dump(dump.whole(), dump.name)
+        return iter([text.removeprefix("\ufeff").encode("utf-8", UTF8_ERRORS)]), problems
+
+    def chunks() -> Iterator[bytes]:
+        first = True
+        for chunk in dump.chunks():
+            yield without_boms(chunk) if first else chunk
+            first = False
+
+    return chunks(), []

@@ -165,3 +165,23 @@ SEARCH_INDEX = "search_index"
 def declared_here(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's `include_name`: everything but the search index's tables and index."""
     return not (name or "").startswith((SEARCH_INDEX, f"ix_{SEARCH_INDEX}"))
+
+
+# What each source's last ingests found, segment by segment (issue 18): an item's raw bytes'
+# fingerprint, the key it parsed to and its problems (line offsets from its title line), so
+# that a re-ingest parses only the segments it has not seen and reports the others' problems
+# at their new lines. A row means "the stored item is what these bytes give": writing an item
+# deletes every row of its key (any source's), then keeps the row of the segment written.
+# Kept apart from `items`: a segment is one source's, an item is every source's.
+source_items = Table(
+    "source_items",
+    metadata,
+    Column("source", String(1024), primary_key=True),
+    Column("fingerprint", String(32), primary_key=True),  # dumpsplit.fingerprint, hex
+    Column("key", String(512)),  # None: the segment holds no item (a bad date)
+    Column("problems", Text, nullable=False, default=""),  # JSON [[offset, message], ...]
+    # Looked up by primary key only: SQLite then keeps the rows in the key's B-tree itself,
+    # one descent a lookup instead of two (a grown dump's ingest is mostly these lookups).
+    sqlite_with_rowid=False,
+)
+Index("ix_source_items_key", source_items.c.key)

@@ -205,6 +205,12 @@ class Settings:
     max_dump_bytes: int = setting(
         200_000_000, "Largest dump accepted from a URL or a file, in bytes.", _positive_int
     )
+    ingest_workers: int = setting(
+        2,
+        "Processes that parse and classify a large dump's new items while the ingest writes; "
+        "1: parse in the ingest's own process.",
+        _positive_int,
+    )
     variant_cache_bytes: int = setting(
         32_000_000,
         "Bytes of pages rendered on demand (?limit=, cursors, ?lang=) each web process keeps; "

@@ -13,6 +13,7 @@ from bench.benchmarks import (
     Options,
     bench_http,
     bench_ingest,
+    bench_ingest_memory,
     bench_latency,
     bench_memory,
     make_store,
@@ -63,9 +64,12 @@ def results(options: Options) -> dict:
 
 def test_bench_ingest_runs(options: Options, results: dict) -> None:
     found = bench_ingest(60, options)
-    results["ingest"] = found
+    memory = bench_ingest_memory([20, 60], options)
+    results["ingest"] = {"sizes": {"60": found}, "memory": memory}
     assert found["items"] == 60
+    assert memory["peak_rss"]["60"]["self_mb"] > 0
     for key in (
+        "grown_ratio",
         "items_per_second",
         "parse_only_items_per_second",
         "raw_sqlite_items_per_second",

@@ -4,6 +4,7 @@ One `Store` made of one mixin per concern, all on one engine (`engine.StoreBase`
 
 - `items`: the ingest of dump sources, topic rows, reclassification;
 - `versions`: which version of a release feeds without `?lang=` show;
+- `source_items`: a source's ingest segment by segment, and what each segment gave;
 - `feed_rows`: feed pages (keyset paging and its query builder) and items by uid;
 - `aggregates`: counts per agency, topic, section and language, and the `Summary`;
 - `follows`: which items to follow, what following them brought, their back-off;
@@ -35,6 +36,7 @@ from feeds.store.models import (
     Version,
 )
 from feeds.store.rendered import RenderedMixin
+from feeds.store.source_items import KnownSegment, SeenSegment, SourceIngest, SourceItemsMixin
 from feeds.store.state import CONTENT_VERSION, StateMixin
 from feeds.store.versions import VersionsMixin
 
@@ -42,6 +44,7 @@ from feeds.store.versions import VersionsMixin
 class Store(
     ItemsMixin,
     VersionsMixin,
+    SourceItemsMixin,
     FeedRowsMixin,
     AggregatesMixin,
     FollowsMixin,
@@ -63,8 +66,11 @@ __all__ = [
     "FollowStats",
     "IngestCounts",
     "ItemRow",
+    "KnownSegment",
     "LeaderLock",
     "PostgresLeaderLock",
+    "SeenSegment",
+    "SourceIngest",
     "SourceState",
     "Store",
     "StoreError",

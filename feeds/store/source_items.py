@@ -1,0 +1,160 @@
+"""The ingest of one source segment by segment (issue 18), in one transaction.
+
+`feeds.ingest` cuts the dump into segments and fingerprints them; this part of the store says
+which fingerprints the source's earlier ingests saw (with the key and problems they gave),
+writes the records of the segments that had to be parsed through `items._ingest_batch` (so
+topic rows, follows and whatever else hooks into it see exactly the changed items),
+remembers their fingerprints, and forgets those the dump no longer holds.
+
+A kept row means that the stored item is what its segment gives, so a known segment costs
+one primary-key lookup and no read of `items`: writing an item (from any source) deletes
+every row of its key first, and only the segment just written is remembered again. The item
+another source rewrote, or whose first copy in this dump is gone, is parsed again.
+Everything is one transaction: a crash leaves the store as it was before the source, as
+`ItemsMixin.ingest` does.
+"""
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from feeds.records import ItemRecord
+from feeds.schema import source_items
+from feeds.store.engine import StoreBase
+from feeds.links import LANGUAGE_ORDER
+from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections
+from feeds.store.models import IngestCounts
+from feeds.store.state import bump_version, record_source
+
+
+@dataclass(frozen=True, slots=True)
+class KnownSegment:
+    """A fingerprint an earlier ingest of the source saw, and what it gave; its item (if
+    any) is stored as these bytes give it."""
+
+    key: str | None
+    problems: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeenSegment:
+    fingerprint: str
+    key: str | None
+    problems: tuple[tuple[int, str], ...]
+
+
+def _problems_json(problems: Sequence[tuple[int, str]]) -> str:
+    return json.dumps(problems, ensure_ascii=False) if problems else ""
+
+
+def _problems_of(text: str) -> tuple[tuple[int, str], ...]:
+    return tuple((offset, message) for offset, message in json.loads(text)) if text else ()
+
+
+@dataclass
+class SourceIngest:
+    """One source's ingest on one open transaction; see the module's docstring."""
+
+    connection: Connection
+    source: str
+    now: datetime
+    topics_of: TopicsOf
+    languages: Sequence[str] = LANGUAGE_ORDER  # which version feeds without ?lang= show
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    sections: set[str] = field(default_factory=set)
+
+    def known(self, fingerprints: Sequence[str]) -> dict[str, KnownSegment]:
+        """What earlier ingests of this source found for these fingerprints."""
+        query = select(
+            source_items.c.fingerprint, source_items.c.key, source_items.c.problems
+        ).where(source_items.c.source == self.source)
+        found: dict[str, KnownSegment] = {}
+        for start in range(0, len(fingerprints), BATCH):
+            chunk = list(fingerprints[start : start + BATCH])
+            rows = self.connection.execute(query.where(source_items.c.fingerprint.in_(chunk)))
+            for fingerprint, key, problems in rows.all():
+                found[fingerprint] = KnownSegment(key, _problems_of(problems))
+        return found
+
+    def unchanged(self, count: int) -> None:
+        """Count items found unchanged without writing them."""
+        self.counts.unchanged += count
+
+    def write(self, records: Sequence[ItemRecord]) -> None:
+        """Insert or update these records (in dump order, each key once) as an ingest does;
+        every kept segment of their keys is forgotten (`remember` the ones just written)."""
+        for start in range(0, len(records), BATCH):
+            chunk = list(records[start : start + BATCH])
+            connection, counts = self.connection, self.counts
+            _ingest_batch(
+                connection, self.source, chunk, self.now, counts, self.topics_of, self.languages
+            )
+            keys = source_items.c.key.in_([record.key for record in chunk])
+            connection.execute(delete(source_items).where(keys))
+
+    def remember(self, seen: Sequence[SeenSegment]) -> None:
+        """Keep what the segments just written (or holding no item) gave; a fingerprint kept
+        already stays as it is: the same bytes under the same parser give the same."""
+        rows = [
+            {
+                "source": self.source,
+                "fingerprint": s.fingerprint,
+                "key": s.key,
+                "problems": _problems_json(s.problems),
+            }
+            for s in seen
+        ]
+        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        for start in range(0, len(rows), BATCH):
+            statement = dialect.insert(source_items).on_conflict_do_nothing()
+            self.connection.execute(statement, rows[start : start + BATCH])
+
+    def forget_unless(self, seen: Callable[[str], bool], segments: int) -> int:
+        """Forget fingerprints this dump no longer holds (only when there are more than its
+        `segments`, so that an unchanged dump reads nothing more); how many were forgotten."""
+        where = source_items.c.source == self.source
+        kept = self.connection.scalar(select(func.count()).select_from(source_items).where(where))
+        if not kept or kept <= segments:
+            return 0
+        kept_prints = self.connection.scalars(select(source_items.c.fingerprint).where(where))
+        stale = [fingerprint for fingerprint in kept_prints if not seen(fingerprint)]
+        for start in range(0, len(stale), BATCH):
+            chunk = stale[start : start + BATCH]
+            gone = source_items.c.fingerprint.in_(chunk)
+            self.connection.execute(delete(source_items).where(where, gone))
+        return len(stale)
+
+    def finish(self, state_values: dict[str, Any]) -> IngestCounts:
+        """Record the source's state, its sections and a new content version if anything
+        changed; the counts of the whole source."""
+        record_source(self.connection, self.source, {"last_ingest": self.now, **state_values})
+        _note_sections(self.connection, self.sections)
+        if self.counts.changed:
+            bump_version(self.connection)
+        return self.counts
+
+
+class SourceItemsMixin(StoreBase):
+    @contextmanager
+    def source_ingest(
+        self,
+        source: str,
+        now: datetime,
+        topics_of: TopicsOf,
+        languages: Sequence[str] = LANGUAGE_ORDER,
+    ) -> Iterator[SourceIngest]:
+        """One source's segment-by-segment ingest, committed when the block ends normally."""
+        with self._begin() as connection:
+            yield SourceIngest(connection, source, now, topics_of, languages)
+
+    def source_segments(self, source: str) -> list[dict[str, Any]]:
+        """Every segment kept for a source (for inspection and tests)."""
+        with self._connect() as connection:
+            query = select(source_items).where(source_items.c.source == source)
+            return [row._asdict() for row in connection.execute(query)]
