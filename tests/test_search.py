@@ -197,3 +197,23 @@ def test_a_search_of_a_topic_follows_reclassification(
     assert found(store, "zoo", topic="zoo") == ["1139146"]
     assert found(store, "zoo", topic="tourism-culture") == []
     assert found(store, "zoo") == ["1139146"]
+
+
+def test_both_stores_keep_the_same_positions_of_a_long_release(
+    search_settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    """PostgreSQL keeps 256 positions of a word: past them, no store finds a phrase."""
+    from datetime import date
+
+    from feeds.dumpwrite import DumpItem, write_dump
+
+    body = "Tax audit. " + "tax " * 300 + "final words."
+    link = "https://www.gov.kz/memleket/entities/kgd/press/news/details/9000100?lang=en"
+    dump = tmp_path / "long.txt"
+    dump.write_text(write_dump("News", [DumpItem("Long", date(2026, 1, 12), body, link)]))
+    Ingester(store, search_settings).run([str(dump)])
+    assert found(store, '"tax audit"') == ["9000100"]
+    assert found(store, '"final words"') == ["9000100"]
+    assert found(store, "final words") == ["9000100", "1129425"]  # that one has both words
+    assert found(store, '"tax final"') == []  # the 301st "tax": not indexed
+    assert found(store, '"tax tax"') == ["9000100"]
