@@ -33,7 +33,7 @@ from feeds.web import create_app
 QUERIES = 200  # distinct queries per store size
 REPEATS = 200  # requests of a cached page
 INGEST_ITEMS = 20_000
-INGEST_ROUNDS = 2
+INGEST_ROUNDS = 3
 
 
 def search_queries(count: int = QUERIES, seed: int = 17) -> list[str]:

@@ -125,8 +125,8 @@ def document_tokens(fields: list[str], lang: str) -> list[str]:
     This runs for every item ingested (a third of the ingest's time when written word by
     word): stems come from a dictionary per language, mapped in C over the words."""
     stems = _STEMS.setdefault(lang, {})
-    if len(stems) > _STEMS_KEPT:
-        stems.clear()
+    if len(stems) > _STEMS_KEPT:  # a new dictionary: another thread may be reading the old one
+        stems = _STEMS[lang] = {}
     # One pass over all fields: `normalise` leaves no "_", so the "_" put between the fields
     # comes out of the word pattern as a word of its own, FIELD_GAP.
     found = _WORD.findall(f" {FIELD_GAP} ".join(map(normalise, fields)))

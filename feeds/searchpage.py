@@ -13,6 +13,7 @@ from feeds.feedmodel import FORMATS, Entry, FeedRef
 from feeds.feedservice import BadParameter, FeedService, PageQuery, parse_query
 from feeds.links import LANGUAGE_ORDER, LANGUAGE_SELF_NAMES
 from feeds.sanitize import html_to_text
+from feeds.searchquery import MAX_QUERY_CHARS, clean
 from feeds.snippet import Piece, snippet
 from feeds.store import ItemRow
 
@@ -38,7 +39,7 @@ def search_context(
     """(HTTP status, template context): 400 for a bad query, 404 for an unknown filter (the
     page still shows the form), 200 otherwise; results only when something was asked."""
     context: dict[str, Any] = {
-        "q": " ".join(args.get("q", "").split())[:200],
+        "q": clean(args.get("q", ""))[:MAX_QUERY_CHARS],  # what the box shows again
         "filters": _filter_options(service),
         "query": PageQuery(),
         "results": None,

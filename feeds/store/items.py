@@ -22,7 +22,7 @@ from feeds.records import ItemRecord, item_uid
 from feeds.schema import follows, item_topics, items
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
-from feeds.store.search import index_rows
+from feeds.store.search import index_rows, stems_later
 from feeds.store.state import bump_version, read_state, record_source, set_state
 from feeds.store.versions import choose_for_new
 
@@ -118,6 +118,7 @@ def _ingest_batch(
             continue
         values = {**_content_values(record), "sections": sections, "updated": now}
         updates.append({**values, "row_id": row.id, "sort_key": row.sort_key, "shown": row.shown})
+    stems = stems_later([*inserts, *updates])  # made while the SQL below runs
     if inserts:
         counts.touched.add(choose_for_new(connection, inserts, preference))
         _insert_items(connection, inserts, now)
@@ -125,7 +126,7 @@ def _ingest_batch(
         connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
     changed = [*inserts, *updates]
     counts.touched.topics |= write_topics(connection, changed, topics_of)
-    index_rows(connection, changed)
+    index_rows(connection, changed, stems)
     counts.touched.agencies |= {row["agency"] for row in changed if row["agency"]}
     counts.new += len(inserts)
     counts.updated += len(updates)

@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from feeds.links import LANGUAGE_ORDER
 from feeds.records import ItemRecord
 from feeds.schema import source_items
 from feeds.store.engine import StoreBase
-from feeds.links import LANGUAGE_ORDER
 from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections
 from feeds.store.models import IngestCounts
 from feeds.store.state import bump_version, record_source
