@@ -115,7 +115,7 @@ def test_a_grown_dump_parses_and_writes_only_what_changed(
     first = ingester.ingest(Source(str(dump)))
     assert (first.counts.found, first.counts.new, first.counts.updated) == (20, 20, 0)
     assert first.problems == expected_problems(str(dump), first_dump())
-    before = {row["key"]: row for row in store.item_rows()}
+    before = {row["release"]: row for row in store.item_rows()}
 
     dump.write_text(grown_dump(), encoding="utf-8")
     parsed = parsed_segments(monkeypatch)
@@ -128,7 +128,7 @@ def test_a_grown_dump_parses_and_writes_only_what_changed(
     assert grown.problems == expected_problems(str(dump), text)
     # The store holds what an ingest of the whole grown dump holds: edits in place, the
     # removed item kept (a dump is a window, not the archive), positions of the new items.
-    after = {row["key"]: row for row in store.item_rows()}
+    after = {row["release"]: row for row in store.item_rows()}
     assert len(after) == 23
     assert after["govkz:press/news:1015"]["body"].startswith("The first line of item 15, corr")
     assert (
@@ -137,7 +137,7 @@ def test_a_grown_dump_parses_and_writes_only_what_changed(
     assert after["govkz:press/news:1015"]["updated"] > before["govkz:press/news:1015"]["updated"]
     for i in (1, 9, 12, 20):
         assert after[f"govkz:press/news:{1000 + i}"] == before[f"govkz:press/news:{1000 + i}"]
-    whole = {r.key: r for r in parse_bytes(text.encode(), str(dump)).records}
+    whole = {r.release: r for r in parse_bytes(text.encode(), str(dump)).records}
     for i in (23, 22, 21):
         row, record = after[f"govkz:press/news:{1000 + i}"], whole[f"govkz:press/news:{1000 + i}"]
         assert (row["position"], row["sort_key"], row["first_line"]) == (
@@ -158,7 +158,7 @@ def test_an_unchanged_segment_is_written_again_when_the_store_holds_another_vers
     dump.write_text(write_dump("News", [item(24)]) + "\n" + first_dump().split("\n", 1)[1])
     again = ingester.ingest(Source(str(dump)))
     assert (again.counts.new, again.counts.updated, again.counts.unchanged) == (1, 1, 19)
-    row = next(r for r in store.item_rows() if r["key"] == "govkz:press/news:1005")
+    row = next(r for r in store.item_rows() if r["release"] == "govkz:press/news:1005")
     assert row["body"] == "The first line of item 5.\nA second line about taxes."
 
 
