@@ -17,13 +17,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from feeds.enrich import FOLLOWED_KINDS
-from feeds.links import LANGUAGE_ORDER
 from feeds.records import ItemRecord, item_uid
 from feeds.schema import follows, item_topics, items
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
 from feeds.store.search import index_rows, stems_later
-from feeds.store.state import bump_version, read_state, record_source, set_state
+from feeds.store.state import bump_version, read_state, set_state
 from feeds.store.versions import choose_for_new
 
 BATCH = 500  # keys looked up per query: well under SQLite's bound-parameter limit
@@ -189,42 +188,6 @@ def _note_sections(connection: Connection, seen: set[str]) -> None:
 class ItemsMixin(StoreBase):
     # The row a new item is inserted as (tests build old schemas' rows with it).
     _new_row = staticmethod(_new_row)
-
-    def ingest(
-        self,
-        source: str,
-        records: Sequence[ItemRecord],
-        now: datetime,
-        *,
-        topics_of: TopicsOf = sections_only,
-        problems: int = 0,
-        content_sha256: str | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        progress: Callable[[int], None] | None = None,
-        languages: Sequence[str] = LANGUAGE_ORDER,
-    ) -> IngestCounts:
-        """Store one source's items in one transaction and record the source's state;
-        `languages` is the order of preference of the versions feeds without ?lang= show."""
-        counts = IngestCounts(found=len(records))
-        with self._begin() as connection:
-            for chunk in _batched(records, BATCH):
-                _ingest_batch(connection, source, chunk, now, counts, topics_of, languages)
-                if progress:
-                    progress(len(chunk))
-            state_values = {
-                "content_sha256": content_sha256,
-                "etag": etag,
-                "last_modified": last_modified,
-                "last_ingest": now,
-                "items_found": len(records),
-                "problems": problems,
-            }
-            record_source(connection, source, state_values)
-            _note_sections(connection, {r.section for r in records if r.section})
-            if counts.changed:
-                bump_version(connection)
-        return counts
 
     def reclassify(self, topics_of: TopicsOf, fingerprint: str) -> int:
         """Recompute every item's topics when the rules changed; the number of items changed."""

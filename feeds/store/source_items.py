@@ -28,7 +28,7 @@ from feeds.links import LANGUAGE_ORDER
 from feeds.records import ItemRecord
 from feeds.schema import source_items
 from feeds.store.engine import StoreBase
-from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections
+from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections, sections_only
 from feeds.store.models import IngestCounts
 from feeds.store.state import bump_version, record_source
 
@@ -141,6 +141,34 @@ class SourceIngest:
 
 
 class SourceItemsMixin(StoreBase):
+    def ingest(
+        self,
+        source: str,
+        records: Sequence[ItemRecord],
+        now: datetime,
+        *,
+        topics_of: TopicsOf = sections_only,
+        problems: int = 0,
+        content_sha256: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        progress: Callable[[int], None] | None = None,
+        languages: Sequence[str] = LANGUAGE_ORDER,
+    ) -> IngestCounts:
+        """Store records parsed elsewhere (tests, benchmarks) as one source's ingest, in one
+        transaction, through the same writes as the segment ingest; `languages` is the order
+        of preference of the versions feeds without ?lang= show."""
+        with self.source_ingest(source, now, topics_of, languages) as session:
+            session.counts.found = len(records)
+            for start in range(0, len(records), BATCH):
+                chunk = records[start : start + BATCH]
+                session.write(chunk)
+                if progress:
+                    progress(len(chunk))
+            session.sections |= {r.section for r in records if r.section}
+            state = {"content_sha256": content_sha256, "etag": etag, "last_modified": last_modified}
+            return session.finish({**state, "items_found": len(records), "problems": problems})
+
     @contextmanager
     def source_ingest(
         self,

@@ -21,6 +21,7 @@ from feeds.store.models import Touched
 from feeds.store.state import bump_version, read_state, set_state
 
 LANGUAGES_STATE = "languages"
+_VERSION_COLUMNS = (items.c.id, items.c.release, items.c.lang, items.c.shown, items.c.agency)
 _BATCH = 500  # releases looked up per query: under SQLite's bound-parameter limit
 
 
@@ -33,19 +34,21 @@ def choose_for_new(
     stored: list[Any] = []
     for start in range(0, len(releases), _BATCH):
         chunk = releases[start : start + _BATCH]
-        query = select(items.c.id, items.c.release, items.c.lang, items.c.shown, items.c.agency)
+        query = select(*_VERSION_COLUMNS)
         stored += connection.execute(query.where(items.c.release.in_(chunk)))
-    languages: dict[str, set[str]] = {}
-    for release, lang in [*((r.release, r.lang) for r in stored), *_pairs(new_rows)]:
-        languages.setdefault(release, set()).add(lang)
-    best = {release: preferred_language(found, preference) for release, found in languages.items()}
+    pairs = [*((r.release, r.lang) for r in stored), *((r["release"], r["lang"]) for r in new_rows)]
+    best = _best_versions(pairs, preference)
     for row in new_rows:
         row["shown"] = row["lang"] == best[row["release"]]
     return _flip(connection, [r for r in stored if (r.lang == best[r.release]) != r.shown])
 
 
-def _pairs(rows: Iterable[dict[str, Any]]) -> Iterable[tuple[str, str]]:
-    return ((row["release"], row["lang"]) for row in rows)
+def _best_versions(pairs: Iterable[tuple[str, str]], preference: Sequence[str]) -> dict[str, str]:
+    """Release -> the language of its shown version, from (release, language) of versions."""
+    languages: dict[str, set[str]] = {}
+    for release, lang in pairs:
+        languages.setdefault(release, set()).add(lang)
+    return {release: preferred_language(found, preference) for release, found in languages.items()}
 
 
 def _flip(connection: Connection, rows: list[Any]) -> Touched:
@@ -81,26 +84,12 @@ class VersionsMixin(StoreBase):
         with self._begin() as connection:
             if read_state(connection, LANGUAGES_STATE) == wanted:
                 return 0
-            query = select(items.c.id, items.c.release, items.c.lang, items.c.shown, items.c.agency)
+            query = select(*_VERSION_COLUMNS)
             rows = list(connection.execute(query))
-            languages: dict[str, set[str]] = {}
-            for row in rows:
-                languages.setdefault(row.release, set()).add(row.lang)
-            best = {r: preferred_language(found, preference) for r, found in languages.items()}
+            best = _best_versions(((row.release, row.lang) for row in rows), preference)
             flipped = [row for row in rows if (row.lang == best[row.release]) != row.shown]
             _flip(connection, flipped)
             set_state(connection, LANGUAGES_STATE, wanted)
             if flipped:
                 bump_version(connection)
         return len(flipped)
-
-    def versions_of(self, releases: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-        """(language, uid) of every version of these releases (for inspection and tests)."""
-        found: dict[str, list[tuple[str, str]]] = {}
-        with self._connect() as connection:
-            query = select(items.c.release, items.c.lang, items.c.uid).order_by(items.c.lang)
-            for release, lang, uid in connection.execute(
-                query.where(items.c.release.in_(releases))
-            ):
-                found.setdefault(release, []).append((lang, uid))
-        return found
