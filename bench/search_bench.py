@@ -164,7 +164,7 @@ def _ingest_seconds(dump: Path, workdir: Path, indexed: bool, count: int) -> flo
     store = Store(url)
     real = store_items.index_rows
     if not indexed:
-        store_items.index_rows = lambda *_: None  # type: ignore[assignment]
+        store_items.index_rows = lambda *_, **__: None  # type: ignore[assignment]
     try:
         start = time.perf_counter()
         (report,) = Ingester(store, bench_settings(url, dump)).run([str(dump)])

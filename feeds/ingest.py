@@ -49,6 +49,7 @@ from feeds.itemparse import (
 )
 from feeds.parsepool import ParsePool, Task, parse_items
 from feeds.records import ItemRecord
+from feeds.search_terms import release_terms
 from feeds.settings import Settings
 from feeds.sources import DumpBytes, Source, expand, scan_bytes, scan_file
 from feeds.store import IngestCounts, KnownSegment, SeenSegment, SourceIngest, Store
@@ -88,19 +89,30 @@ class SourceReport:
         return self.counts.found / self.seconds if self.seconds else 0.0
 
 
-class _Topics:
-    """The store's TopicsOf, given the subject topics the pool found with each record (so
-    they are not computed twice); the rules' own for any other item."""
+class _Analysed:
+    """The store's TopicsOf and TermsOf, given the subject topics and search terms that the
+    parse made with each record (so they are not made twice); the rules' own and
+    `release_terms` for any other item."""
 
     def __init__(self, rules: TopicRules) -> None:
         self.rules = rules
-        self.subjects: dict[tuple[str, str], frozenset[str]] = {}
+        self.parsed: dict[tuple[str, str], ParsedItem] = {}  # by (title, body)
 
-    def __call__(self, title: str, body: str, sections: Iterable[str]) -> frozenset[str]:
-        subjects = self.subjects.get((title, body))
+    def add(self, item: ParsedItem) -> None:
+        if item.record is not None:
+            self.parsed[(item.record.title, item.record.body)] = item
+
+    def topics_of(self, title: str, body: str, sections: Iterable[str]) -> frozenset[str]:
+        item = self.parsed.get((title, body))
+        subjects = item.subjects if item else None
         if subjects is None:
             subjects = self.rules.classify(title, body)
         return subjects | self.rules.section_slugs(sections)
+
+    def terms_of(self, title: str, body: str, lang: str) -> str:
+        item = self.parsed.get((title, body))
+        terms = item.terms if item else None
+        return release_terms(title, body, lang) if terms is None else terms
 
 
 @dataclass
@@ -210,19 +222,23 @@ class Ingester:
         parts = segments(lines_of(chunks))
         section, head_problems = parse_head(next(parts), dump.name)
         problems.extend(head_problems)
-        topics = _Topics(self.rules)
+        analysed = _Analysed(self.rules)
         use_pool = self.settings.ingest_workers > 1 and size >= POOL_MIN_BYTES
         with self.store.source_ingest(
-            dump.name, datetime.now(UTC), topics, self.settings.languages
+            dump.name,
+            datetime.now(UTC),
+            analysed.topics_of,
+            self.settings.languages,
+            analysed.terms_of,
         ) as session:
             run = _Dump(dump.name, section, session, DumpOrder(dump.name), problems, total=size)
             pending: deque[_Batch] = deque()
             for tasks in _batches(parts, section):
                 pending.append(self._start_batch(run, tasks, use_pool))
                 if len(pending) > (AHEAD if use_pool else 0):
-                    self._finish_batch(run, pending.popleft(), topics, bar)
+                    self._finish_batch(run, pending.popleft(), analysed, bar)
             while pending:
-                self._finish_batch(run, pending.popleft(), topics, bar)
+                self._finish_batch(run, pending.popleft(), analysed, bar)
             if bar:  # the head, and line ends, were not counted: end the bar at its total
                 bar(max(0, size - run.progressed))
             # A repeated identity has no row of its own (its first copy's, or none).
@@ -270,12 +286,12 @@ class Ingester:
             return parse_items(todo, run.name, run.section, self.rules)
 
     def _finish_batch(
-        self, run: _Dump, batch: _Batch, topics: _Topics, bar: Progress | None
+        self, run: _Dump, batch: _Batch, analysed: _Analysed, bar: Progress | None
     ) -> None:
         parsed = iter(self._parsed(run, batch))
         write: list[ItemRecord] = []
         remember: list[SeenSegment] = []
-        topics.subjects.clear()
+        analysed.parsed.clear()
         for (segment, _), fp in zip(batch.tasks, batch.fingerprints, strict=True):
             run.segments += 1
             run.seen.append(int(fp[:16], 16))
@@ -295,8 +311,7 @@ class Ingester:
                 run.session.unchanged(1)  # its item is stored as these bytes give it
                 continue
             assert item.record is not None
-            if item.subjects is not None:
-                topics.subjects[(item.record.title, item.record.body)] = item.subjects
+            analysed.add(item)
             write.append(_placed(item.record, position))
             remember.append(SeenSegment(fp, key, item.problems))
         # A repeated identity is not remembered: were its first copy removed, it would be

@@ -14,6 +14,7 @@ from feeds.dumpparse import parse_lines
 from feeds.dumpsplit import UTF8_ERRORS, Segment, lines_of, segments
 from feeds.errors import Problem
 from feeds.records import ItemRecord, to_record
+from feeds.search_terms import release_terms
 
 Classify = Callable[[str, str], frozenset[str]]  # (title, body) -> subject topic slugs
 
@@ -27,6 +28,7 @@ class ParsedItem:
     record: ItemRecord | None  # None: the segment holds no item (a bad date, say)
     problems: tuple[tuple[int, str], ...]
     subjects: frozenset[str] | None = None  # its subject topics, when classified with it
+    terms: str | None = None  # its search terms (`release_terms`), when made with it
 
     def problems_in(self, source: str) -> list[Problem]:
         return [Problem(source, self.line + offset, message) for offset, message in self.problems]
@@ -51,8 +53,12 @@ def parse_item(
     section: str | None,
     after_section: bool,
     classify: Classify | None = None,
+    *,
+    with_terms: bool = False,
 ) -> ParsedItem:
-    """One item segment alone, as the whole dump's parse reads it."""
+    """One item segment alone, as the whole dump's parse reads it; classified by `classify`
+    and with its search terms (`with_terms`) when asked: the ingest's parsing processes do
+    all the work on an item's text that does not need the store."""
     result = parse_lines(
         segment.lines(), source, start=segment.line, section=section, after_section=after_section
     )
@@ -61,7 +67,8 @@ def parse_item(
     record = to_record(result.items[0]) if result.items else None
     problems = tuple((p.line - segment.line, p.message) for p in result.problems)  # type: ignore[operator]
     subjects = classify(record.title, record.body) if classify and record else None
-    return ParsedItem(segment.line, record, problems, subjects)
+    terms = release_terms(record.title, record.body, record.lang) if with_terms and record else None
+    return ParsedItem(segment.line, record, problems, subjects, terms)
 
 
 @dataclass

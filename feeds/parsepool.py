@@ -1,5 +1,5 @@
-"""Parsing and classifying new items in other processes, while the ingest's own process
-writes (issue 18: a first ingest is CPU-bound in parse and classify, SQL is a third of it).
+"""Parsing, classifying and making the search terms of new items in other processes, while the
+ingest's own process writes (issue 18: a first ingest is CPU-bound in that work on the text).
 
 A standard-library process pool: the workers are started with `spawn` (the ingest may run
 inside the scheduler, whose threads a fork would copy mid-write, see docs/DESIGN.md) and
@@ -24,9 +24,12 @@ _rules: TopicRules | None = None  # each worker's own, read once by `_start`
 def parse_items(
     tasks: list[Task], source: str, section: str | None, rules: TopicRules | None
 ) -> list[ParsedItem]:
-    """Parse (and classify, given the rules) item segments, in order."""
+    """Parse item segments, in order; given the rules, with their topics and search terms."""
     classify = rules.classify if rules else None
-    return [parse_item(segment, source, section, after, classify) for segment, after in tasks]
+    return [
+        parse_item(segment, source, section, after, classify, with_terms=rules is not None)
+        for segment, after in tasks
+    ]
 
 
 def _start(topics_file: str) -> None:

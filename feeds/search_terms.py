@@ -145,6 +145,14 @@ def document_tokens(fields: list[str], lang: str) -> list[str]:
     return tokens
 
 
+def release_terms(title: str, body: str, lang: str) -> str:
+    """The indexed terms of a release's own text (its dump title and body): the stems of
+    `document_tokens` joined by spaces (a stem holds none). One string, so that the ingest's
+    parsing processes can make it and send it back cheaply, and SQLite's index stores it as
+    it is."""
+    return " ".join(document_tokens([field for field in (title, body) if field], lang))
+
+
 def positions(tokens: list[str]) -> Iterator[tuple[int, str]]:
     """(1-based position, token) of the indexed tokens."""
     for index, token in enumerate(tokens, start=1):

@@ -18,6 +18,8 @@ from feeds.dumpwrite import DumpItem, write_dump
 from feeds.errors import Problem
 from feeds.ingest import Ingester, parse_bytes
 from feeds.parsepool import ParsePool
+from feeds.search_terms import release_terms
+from feeds.searchquery import parse_search
 from feeds.settings import Settings
 from feeds.sources import Source
 from feeds.store import Store
@@ -206,6 +208,7 @@ def test_the_parsing_pool_gives_what_the_ingest_process_gives(
                 for row in store.item_rows()
             ]
             rows[workers, "topics"] = sorted(store.topic_counts())
+            rows[workers, "index"] = search_index(store)
         finally:
             store.close()
     # 22 item segments (20 items, a bad date, item 12 again); the last copy of item 12 has
@@ -213,6 +216,40 @@ def test_the_parsing_pool_gives_what_the_ingest_process_gives(
     assert submitted == [4, 4, 4, 4, 4, 1]
     assert rows[1] == rows[2] and len(rows[1]) == 20
     assert rows[1, "topics"] == rows[2, "topics"]
+    # The search terms the workers made are those of each item's own text.
+    expected = [
+        (row["id"], release_terms(row["title"], row["body"], row["lang"])) for row in rows[1]
+    ]
+    assert rows[1, "index"] == rows[2, "index"] == expected
+
+
+def search_index(store: Store) -> list[tuple[int, str]]:
+    with store.engine.connect() as connection:
+        return list(connection.exec_driver_sql("SELECT rowid, terms FROM search_index ORDER BY 1"))
+
+
+def test_the_parsing_processes_make_the_search_terms(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the pool, the ingest's own process makes no terms (here it cannot): the text's
+    work is all done by the workers, which send it back with the records."""
+    path = tmp_path / "pool.txt"
+    path.write_text(first_dump(), encoding="utf-8")
+    for name, value in (("SEGMENTS", 4), ("POOL_MIN_BYTES", 0), ("POOL_MIN_SEGMENTS", 1)):
+        monkeypatch.setattr(feeds.ingest, name, value)
+
+    def refused(*args: object) -> str:
+        raise AssertionError("terms made in the ingest's process")
+
+    monkeypatch.setattr(feeds.ingest, "release_terms", refused)
+    store = Store(settings.database_url)
+    try:
+        (report,) = Ingester(store, replace(settings, ingest_workers=2)).run([str(path)])
+        assert (report.error, report.counts.new) == (None, 20)
+        page = store.feed_rows(limit=50, search=parse_search("bell"))
+        assert [row.govkz_id for row in page.rows] == ["1004"]  # item 4: "A bell in the text"
+    finally:
+        store.close()
 
 
 def test_an_ingest_goes_on_when_the_parsing_processes_die(

@@ -178,7 +178,7 @@ def test_a_store_of_before_the_index_is_indexed_by_the_migration(database_url: s
     import feeds.store.items as store_items
 
     topics_of = load_topics(settings.topics_file).topics_of
-    real, store_items.index_rows = store_items.index_rows, lambda *_: None
+    real, store_items.index_rows = store_items.index_rows, lambda *_, **__: None
     try:
         with old.engine.begin() as connection:
             for path in SAMPLE_DUMPS:
@@ -232,3 +232,30 @@ def test_both_stores_keep_the_same_positions_of_a_long_release(
     assert found(store, "final words") == ["9000100", "1129425"]  # that one has both words
     assert found(store, '"tax final"') == []  # the 301st "tax": not indexed
     assert found(store, '"tax tax"') == ["9000100"]
+
+
+def test_a_new_item_taking_a_removed_items_id_is_found_by_its_own_words(
+    store: Store, search_settings: Settings, tmp_path: Path
+) -> None:
+    """SQLite's index has no cascade: an item removed by hand leaves its index row, and the
+    next new item gets its id (the largest id is reused). The new item's row replaces it."""
+    with store.engine.begin() as connection:
+        last = connection.exec_driver_sql("SELECT max(id) FROM items").scalar_one()
+        for table in ("follows", "item_topics"):
+            connection.exec_driver_sql(f"DELETE FROM {table} WHERE item_id = {last}")
+        connection.exec_driver_sql(f"DELETE FROM items WHERE id = {last}")
+    assert found(store, "площади") == []  # the search dump's last item (RU_TREE), removed
+    dump = tmp_path / "later.txt"
+    dump.write_text(
+        "News\nA lighthouse keeper retires 01.02.2026\nThe lighthouse on the Caspian shore.\n",
+        encoding="utf-8",
+    )
+    (report,) = Ingester(store, search_settings).run([str(dump)])
+    assert report.counts.new == 1
+    with store.engine.connect() as connection:
+        newest = connection.exec_driver_sql("SELECT max(id) FROM items").scalar_one()
+    if store.engine.dialect.name == "sqlite":
+        assert newest == last
+    # Its words, not the removed item's, are the ones found at that id.
+    assert found(store, "lighthouse") == [None]
+    assert found(store, "площади") == []

@@ -14,14 +14,16 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from feeds.enrich import FOLLOWED_KINDS
 from feeds.records import ItemRecord, item_uid
 from feeds.schema import follows, item_topics, items
+from feeds.search_terms import release_terms
+from feeds.store.bulk import insert_rows
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
-from feeds.store.search import index_rows, stems_later
+from feeds.store.search import TermsOf, index_rows
 from feeds.store.state import bump_version, read_state, set_state
 from feeds.store.versions import choose_for_new
 
@@ -93,6 +95,7 @@ def _ingest_batch(
     counts: IngestCounts,
     topics_of: TopicsOf,
     preference: Sequence[str],
+    terms_of: TermsOf = release_terms,
 ) -> None:
     query = select(
         items.c.id,
@@ -117,7 +120,6 @@ def _ingest_batch(
             continue
         values = {**_content_values(record), "sections": sections, "updated": now}
         updates.append({**values, "row_id": row.id, "sort_key": row.sort_key, "shown": row.shown})
-    stems = stems_later([*inserts, *updates])  # made while the SQL below runs
     if inserts:
         counts.touched.add(choose_for_new(connection, inserts, preference))
         _insert_items(connection, inserts, now)
@@ -125,7 +127,8 @@ def _ingest_batch(
         connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
     changed = [*inserts, *updates]
     counts.touched.topics |= write_topics(connection, changed, topics_of)
-    index_rows(connection, changed, stems)
+    index_rows(connection, inserts, terms_of, new=True)
+    index_rows(connection, updates, terms_of)
     counts.touched.agencies |= {row["agency"] for row in changed if row["agency"]}
     counts.new += len(inserts)
     counts.updated += len(updates)
@@ -135,7 +138,7 @@ def _insert_items(connection: Connection, inserts: list[dict[str, Any]], now: da
     """Insert new items (their ids go into `row_id`) and make the followable ones due."""
     # A plain executemany, then the ids by key: RETURNING in parameter order makes
     # SQLite insert one row per statement (measured: the largest cost of an ingest).
-    connection.execute(insert(items), inserts)
+    insert_rows(connection, items, inserts)
     keys = [v["key"] for v in inserts]
     ids = dict(
         connection.execute(select(items.c.key, items.c.id).where(items.c.key.in_(keys))).all()
@@ -148,7 +151,7 @@ def _insert_items(connection: Connection, inserts: list[dict[str, Any]], now: da
         if v["kind"] in FOLLOWED_KINDS
     ]
     if due:
-        connection.execute(insert(follows), due)
+        insert_rows(connection, follows, due)
 
 
 def write_topics(
@@ -174,7 +177,7 @@ def write_topics(
         for topic in sorted(topics_of(row["title"], row["body"], row["sections"].split("\n")))
     ]
     if topic_rows:
-        connection.execute(insert(item_topics), topic_rows)
+        insert_rows(connection, item_topics, topic_rows)
     return touched | {row["topic"] for row in topic_rows}
 
 

@@ -15,7 +15,6 @@ filter is the feed's own.
 """
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, bindparam, select, text
@@ -25,7 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from feeds.sanitize import html_to_text
 from feeds.schema import follows, items
-from feeds.search_terms import FIELD_GAP, document_tokens, positions
+from feeds.search_terms import FIELD_GAP, document_tokens, positions, release_terms
 from feeds.searchquery import SearchQuery, Term
 
 TABLE = "search_index"
@@ -72,48 +71,40 @@ def rebuild(connection: Connection) -> None:
     index_items(connection, ids)
 
 
-# One thread makes the stems of an ingest batch while the ingest's SQL runs: sqlite3 and psycopg
-# let go of the GIL while a statement runs, and the stems were a third of the ingest's time.
-_STEMMER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-stems")
-
-
-def stems_later(rows: list[dict[str, Any]]) -> "Future[list[list[str]]]":
-    """Start making the stems of an ingest's rows (`lang`, `title`, `body`)."""
-    texts = [(row["title"], row["body"], row["lang"]) for row in rows]
-    return _STEMMER.submit(
-        lambda: [document_tokens(_fields((t, b, "", "")), lang) for t, b, lang in texts]
-    )
+# (title, body, lang) -> the terms of a release's own text (`search_terms.release_terms`); the
+# ingest passes those its parsing processes made.
+TermsOf = Callable[[str, str, str], str]
 
 
 def index_rows(
     connection: Connection,
     rows: list[dict[str, Any]],
-    stems: "Future[list[list[str]]] | None" = None,
+    terms_of: TermsOf = release_terms,
+    *,
+    new: bool = False,
 ) -> None:
     """(Re)index items an ingest wrote, from their rows (`row_id`, `lang`, `title`, `body`)
-    and what following brought them: no second read of their text. `stems`: those of the
-    rows' own text, from `stems_later`."""
+    and what following brought them: no second read of their text. `new`: rows just
+    inserted, which nothing has followed yet and which hold no index row to replace."""
+    if not rows:
+        return
     ids = [row["row_id"] for row in rows]
-    followed = {}
-    if ids:
+    followed: dict[int, Any] = {}
+    if not new:
         query = select(follows.c.item_id, follows.c.title, follows.c.body_html).where(
             follows.c.item_id.in_(ids), follows.c.content_hash.is_not(None)
         )
         followed = {row[0]: row[1:] for row in connection.execute(query)}
-    made = stems.result() if stems is not None else [None] * len(rows)
-    tokens = [
-        (row["row_id"], own)
-        if own is not None and row["row_id"] not in followed
-        else (
+    terms = [
+        (
             row["row_id"],
-            document_tokens(
-                _fields((row["title"], row["body"], *followed.get(row["row_id"], ("", "")))),
-                row["lang"],
-            ),
+            _terms((row["title"], row["body"], *followed[row["row_id"]]), row["lang"])
+            if row["row_id"] in followed
+            else terms_of(row["title"], row["body"], row["lang"]),
         )
-        for row, own in zip(rows, made, strict=True)
+        for row in rows
     ]
-    _write_tokens(connection, ids, tokens)
+    _write_terms(connection, [] if new else ids, terms)
 
 
 def _index_batch(connection: Connection, ids: list[int]) -> None:
@@ -129,38 +120,41 @@ def _index_batch(connection: Connection, ids: list[int]) -> None:
 def _write(connection: Connection, ids: list[int], texts: list[Any]) -> None:
     """Replace the index rows of `ids` by those of `texts`: (id, lang, title, body, API title,
     API body HTML) each."""
-    rows = [(item[0], document_tokens(_fields(item[2:]), item[1])) for item in texts]
-    _write_tokens(connection, ids, rows)
+    _write_terms(connection, ids, [(item[0], _terms(item[2:], item[1])) for item in texts])
 
 
-def _write_tokens(
-    connection: Connection, ids: list[int], rows: list[tuple[int, list[str]]]
-) -> None:
+def _write_terms(connection: Connection, stale: list[int], rows: list[tuple[int, str]]) -> None:
+    """Delete the index rows of the `stale` ids, then write these (id, terms) rows."""
     sqlite = connection.dialect.name == "sqlite"
     key = "rowid" if sqlite else "item_id"
-    connection.execute(
-        text(f"DELETE FROM {TABLE} WHERE {key} IN :ids").bindparams(
-            bindparam("ids", expanding=True)
-        ),
-        {"ids": ids},
-    )
+    if stale:
+        connection.execute(
+            text(f"DELETE FROM {TABLE} WHERE {key} IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": stale},
+        )
     if not rows:
         return
     # The driver's executemany with tuples: SQLAlchemy's handling of 500 parameter dicts cost
     # a quarter of the index's write (measured).
     if sqlite:
-        values = [(i, " ".join(tokens)) for i, tokens in rows]
-        insert = f"INSERT INTO {TABLE} (rowid, terms) VALUES (?, ?)"
+        # OR REPLACE: FTS5 has no cascade, so a new item could get the id (and index row) of
+        # one removed by hand; replacing costs a lookup, deleting first cost a tenth of an ingest.
+        insert = f"INSERT OR REPLACE INTO {TABLE} (rowid, terms) VALUES (?, ?)"
+        connection.exec_driver_sql(insert, rows)
     else:
-        values = [(i, _tsvector(tokens)) for i, tokens in rows]
+        values = [(i, _tsvector(terms.split())) for i, terms in rows]
         insert = f"INSERT INTO {TABLE} (item_id, terms) VALUES (%s, CAST(%s AS tsvector))"
-    connection.exec_driver_sql(insert, values)
+        connection.exec_driver_sql(insert, values)
 
 
-def _fields(row: Iterable[Any]) -> list[str]:
+def _terms(row: Iterable[Any], lang: str) -> str:
+    """The indexed terms of a release's fields: title, body, API title, API body HTML."""
     title, body, api_title, api_body_html = row
     api_body = html_to_text(api_body_html) if api_body_html else ""
-    return [field for field in (title, body, api_title, api_body) if field]
+    fields = [field for field in (title, body, api_title, api_body) if field]
+    return " ".join(document_tokens(fields, lang))
 
 
 def _tsvector(tokens: list[str]) -> str:

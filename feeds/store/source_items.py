@@ -22,14 +22,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from feeds.links import LANGUAGE_ORDER
 from feeds.records import ItemRecord
 from feeds.schema import source_items
+from feeds.search_terms import release_terms
+from feeds.store.bulk import insert_rows
 from feeds.store.engine import StoreBase
 from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections, sections_only
 from feeds.store.models import IngestCounts
+from feeds.store.search import TermsOf
 from feeds.store.state import bump_version, record_source
 
 
@@ -66,6 +68,7 @@ class SourceIngest:
     now: datetime
     topics_of: TopicsOf
     languages: Sequence[str] = LANGUAGE_ORDER  # which version feeds without ?lang= show
+    terms_of: TermsOf = release_terms  # the search terms of a record's own text
     counts: IngestCounts = field(default_factory=IngestCounts)
     sections: set[str] = field(default_factory=set)
 
@@ -93,7 +96,14 @@ class SourceIngest:
             chunk = list(records[start : start + BATCH])
             connection, counts = self.connection, self.counts
             _ingest_batch(
-                connection, self.source, chunk, self.now, counts, self.topics_of, self.languages
+                connection,
+                self.source,
+                chunk,
+                self.now,
+                counts,
+                self.topics_of,
+                self.languages,
+                self.terms_of,
             )
             keys = source_items.c.key.in_([record.key for record in chunk])
             connection.execute(delete(source_items).where(keys))
@@ -110,10 +120,8 @@ class SourceIngest:
             }
             for s in seen
         ]
-        dialect = postgresql if self.connection.dialect.name == "postgresql" else sqlite
         for start in range(0, len(rows), BATCH):
-            statement = dialect.insert(source_items).on_conflict_do_nothing()
-            self.connection.execute(statement, rows[start : start + BATCH])
+            insert_rows(self.connection, source_items, rows[start : start + BATCH], or_ignore=True)
 
     def forget_unless(self, seen: Callable[[str], bool], segments: int) -> int:
         """Forget fingerprints this dump no longer holds (only when there are more than its
@@ -176,10 +184,11 @@ class SourceItemsMixin(StoreBase):
         now: datetime,
         topics_of: TopicsOf,
         languages: Sequence[str] = LANGUAGE_ORDER,
+        terms_of: TermsOf = release_terms,
     ) -> Iterator[SourceIngest]:
         """One source's segment-by-segment ingest, committed when the block ends normally."""
         with self._begin() as connection:
-            yield SourceIngest(connection, source, now, topics_of, languages)
+            yield SourceIngest(connection, source, now, topics_of, languages, terms_of)
 
     def source_segments(self, source: str) -> list[dict[str, Any]]:
         """Every segment kept for a source (for inspection and tests)."""
