@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,12 +42,16 @@ from bench.naive_app import build_feed
 from bench.servers import PROJECT, SITE_URL, WORKERS, Server, Spec, feeds_env, gunicorns
 from bench.synthetic import write_synthetic
 from feeds import schema
-from feeds.classify import section_slug
+from feeds.classify import load_topics, section_slug
+from feeds.dumpsplit import lines_of, segments
 from feeds.dumpwrite import DumpItem, write_item
 from feeds.feedmodel import FeedRef
 from feeds.feedservice import PageQuery
 from feeds.ingest import Ingester, parse_bytes
+from feeds.itemparse import parse_head
+from feeds.parsepool import parse_items
 from feeds.records import item_uid
+from feeds.search_terms import release_terms
 from feeds.settings import Settings, load_settings
 from feeds.store import Store, Summary, summary_key
 from feeds.web import create_app
@@ -201,10 +206,13 @@ def bench_ingest(count: int, options: Options) -> dict[str, Any]:
     shutil.copyfile(dump, source)
     (workdir / f"store-{count}.done").touch()
 
-    options.log("ingest: baselines (parse alone, raw sqlite3 insert)")
+    options.log("ingest: baselines (parse alone, all the text's work, raw sqlite3 inserts)")
     gc.collect()
     parsed, parse_s = _timed(lambda: parse_bytes(dump.read_bytes(), str(dump)))
-    raw_s = _raw_sqlite_insert(parsed.records, workdir / f"raw-{count}.sqlite3", str(dump))
+    text_rate = _text_work_rate(dump, settings)
+    raw = workdir / f"raw-{count}.sqlite3"
+    raw_s = _raw_sqlite_insert(parsed.records, raw, str(dump))
+    raw_index_s = _raw_sqlite_insert(parsed.records, raw, str(dump), with_index=True)
     del parsed
     gc.collect()
 
@@ -221,6 +229,10 @@ def bench_ingest(count: int, options: Options) -> dict[str, Any]:
         "parse_only_items_per_second": parse_rate,
         "raw_sqlite_seconds": raw_s,
         "raw_sqlite_items_per_second": raw_rate,
+        "raw_sqlite_with_index_seconds": raw_index_s,
+        "raw_sqlite_with_index_items_per_second": count / raw_index_s,
+        "text_work_items_per_second": text_rate,
+        "ratio_to_text_work": _ratio(rate, text_rate),
         "ratio_to_parse_only": _ratio(rate, parse_rate),
         "ratio_to_raw_sqlite": _ratio(rate, raw_rate),
         "grown_seconds": grown_s,
@@ -324,12 +336,18 @@ def _insert_all(connection: sqlite3.Connection, table: Table, rows: list[dict]) 
     )
 
 
-def _raw_sqlite_insert(records: Sequence[Any], path: Path, source: str) -> float:
+def _raw_sqlite_insert(
+    records: Sequence[Any], path: Path, source: str, *, with_index: bool = False
+) -> float:
     """Seconds for sqlite3's executemany of the same item rows (and one topic row each, the
-    section) into a new store of the same schema: the floor of what storing them costs."""
+    section) into a new store of the same schema: the floor of what storing them costs;
+    `with_index`: and their search index rows (terms made before the clock starts)."""
     url = _fresh_db(path)
     Store(url).close()  # the schema and indexes, by the project's migrations
     item_rows, topic_rows = _raw_rows(records, source)
+    terms = [
+        (row["id"], release_terms(row["title"], row["body"], row["lang"])) for row in item_rows
+    ]
     connection = sqlite3.connect(path)
     try:
         connection.execute("PRAGMA journal_mode=WAL")
@@ -338,10 +356,29 @@ def _raw_sqlite_insert(records: Sequence[Any], path: Path, source: str) -> float
         with connection:
             _insert_all(connection, schema.items, item_rows)
             _insert_all(connection, schema.item_topics, topic_rows)
+            if with_index:
+                insert = "INSERT INTO search_index (rowid, terms) VALUES (?, ?)"
+                connection.executemany(insert, terms)
         took = time.perf_counter() - start
     finally:
         connection.close()
     return took
+
+
+TEXT_WORK_ITEMS = 20_000  # items of a dump the text-work baseline reads (its rate is flat)
+
+
+def _text_work_rate(dump: Path, settings: Settings) -> float:
+    """Items/s of all the work on the text an ingest does, in one process and without the
+    store: cutting into segments, parsing, classifying, making the search terms (what the
+    pool's workers do, `parsepool.parse_items`), over the dump's first TEXT_WORK_ITEMS items."""
+    rules = load_topics(settings.topics_file)
+    with dump.open("rb") as handle:
+        parts = segments(lines_of(iter(lambda: handle.read(1 << 20), b"")))
+        section, _ = parse_head(next(parts), str(dump))
+        tasks = [(segment, True) for segment in islice(parts, TEXT_WORK_ITEMS)]
+    parsed, took = _timed(lambda: parse_items(tasks, str(dump), section, rules))
+    return len(parsed) / took
 
 
 # -- 1-3. throughput ------------------------------------------------------------------------

@@ -295,7 +295,17 @@ def _ingest_size_rows(ingest: dict[str, Any]) -> list[dict[str, Any]]:
             ingest["ratio_to_raw_sqlite"],
             _x(ingest["ratio_to_raw_sqlite"]),
             NO_TARGET,
-            f"raw insert: {_n(ingest['raw_sqlite_items_per_second'])} items/s",
+            f"raw insert: {_n(ingest['raw_sqlite_items_per_second'])} items/s; with the search"
+            f" index rows: {_n(ingest['raw_sqlite_with_index_items_per_second'])} items/s",
+        ),
+        _row(
+            "5",
+            f"{items}: first ingest items/s vs the text's work alone (one process)",
+            ingest["ratio_to_text_work"],
+            _x(ingest["ratio_to_text_work"]),
+            NO_TARGET,
+            f"parse, classify and search terms: {_n(ingest['text_work_items_per_second'])}"
+            " items/s in one process",
         ),
         _row(
             "5",
@@ -415,7 +425,8 @@ def _search_rows(search: dict[str, Any]) -> list[dict[str, Any]]:
     if ingest:
         rates = ingest["items_per_second"]
         rows.append(
-            _row("8", f"ingest of {_n(ingest['items'])} items with the search index vs without",
+            _row("8", f"ingest of {_n(ingest['items'])} items in one process, with the search"
+                 " index vs without",
                  ingest["ratio"], _x(ingest["ratio"]), at_least(0.8),
                  f"{_n(rates['with_index'])} vs {_n(rates['without_index'])} items/s")
         )  # fmt: skip
