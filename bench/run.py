@@ -425,8 +425,7 @@ def _search_rows(search: dict[str, Any]) -> list[dict[str, Any]]:
     if ingest:
         rates = ingest["items_per_second"]
         rows.append(
-            _row("8", f"ingest of {_n(ingest['items'])} items in one process, with the search"
-                 " index vs without",
+            _row("8", f"ingest of {_n(ingest['items'])} items with the search index vs without",
                  ingest["ratio"], _x(ingest["ratio"]), at_least(0.8),
                  f"{_n(rates['with_index'])} vs {_n(rates['without_index'])} items/s")
         )  # fmt: skip
