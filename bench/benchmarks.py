@@ -369,9 +369,9 @@ TEXT_WORK_ITEMS = 20_000  # items of a dump the text-work baseline reads (its ra
 
 
 def _text_work_rate(dump: Path, settings: Settings) -> float:
-    """Items/s of all the work on the text an ingest does, in one process and without the
-    store: cutting into segments, parsing, classifying, making the search terms (what the
-    pool's workers do, `parsepool.parse_items`), over the dump's first TEXT_WORK_ITEMS items."""
+    """Items/s of the work on the text that the pool's workers do (`parsepool.parse_items`:
+    parsing, records, classifying, search terms), in one process, without the store or
+    pickling, over the dump's first TEXT_WORK_ITEMS segments (cut before the clock starts)."""
     rules = load_topics(settings.topics_file)
     with dump.open("rb") as handle:
         parts = segments(lines_of(iter(lambda: handle.read(1 << 20), b"")))

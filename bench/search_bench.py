@@ -24,11 +24,11 @@ import feeds.itemparse as itemparse
 import feeds.parsepool as parsepool
 import feeds.store.items as store_items
 from bench.benchmarks import GZIP, Options, _fresh_db, bench_settings, make_dump
+from bench.noterms import parse_without_terms
 from bench.synthetic import sample_records
 from feeds.feedmodel import FeedRef
 from feeds.feedservice import parse_query
 from feeds.ingest import Ingester
-from feeds.itemparse import ParsedItem, parse_item
 from feeds.search_terms import words
 from feeds.store import Store
 from feeds.web import create_app
@@ -162,28 +162,18 @@ def bench_search(
     }
 
 
-def _parse_without_terms(
-    tasks: list[parsepool.Task], source: str, section: str | None
-) -> list[ParsedItem]:
-    """`parsepool._parse_in_worker` without the search terms (run in the pool's workers,
-    which import it from here by name)."""
-    rules = parsepool._rules
-    classify = rules.classify if rules else None
-    return [parse_item(segment, source, section, after, classify) for segment, after in tasks]
-
-
 def _ingest_seconds(dump: Path, workdir: Path, indexed: bool, count: int) -> float:
     """A first ingest of the dump as `feeds ingest` runs it (two parsing processes), with
     the search index or without it: then neither the workers nor the ingest's process make
-    search terms (`itemparse.release_terms` in this process, `_parse_without_terms` in the
-    workers) and nothing is written to the index."""
+    search terms (`itemparse.release_terms` in this process, `noterms.parse_without_terms` in
+    the workers) and nothing is written to the index."""
     url = _fresh_db(workdir / "search-ingest.sqlite3")
     store = Store(url)
     real = store_items.index_rows, itemparse.release_terms, parsepool._parse_in_worker
     if not indexed:
         store_items.index_rows = lambda *_, **__: None  # type: ignore[assignment]
         itemparse.release_terms = lambda *_: ""  # type: ignore[assignment]
-        parsepool._parse_in_worker = _parse_without_terms
+        parsepool._parse_in_worker = parse_without_terms
     try:
         start = time.perf_counter()
         (report,) = Ingester(store, bench_settings(url, dump)).run([str(dump)])

@@ -135,6 +135,10 @@ def test_noise_between_items_loses_no_item(items: list[DumpItem], noise: list[li
         return [(item.title, item.day, item.link, release_key(item)) for item in parsed.items]
 
     assert identities(noisy) == identities(clean)
+    # And every release is still among the records (a repeat drops a version, not a release).
+    noisy_records, _ = to_records(noisy.items, "noisy.txt")
+    clean_records, _ = to_records(clean.items, "clean.txt")
+    assert {r.release for r in noisy_records} == {r.release for r in clean_records}
 
 
 def _cleaned(text: str) -> str:

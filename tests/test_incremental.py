@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import feeds.ingest
+import feeds.itemparse
 from feeds.dumpwrite import DumpItem, write_dump
 from feeds.errors import Problem
 from feeds.ingest import Ingester, parse_bytes
@@ -241,9 +242,12 @@ def test_the_parsing_processes_make_the_search_terms(
     def refused(*args: object) -> str:
         raise AssertionError("terms made in the ingest's process")
 
+    # Both places the ingest's process could make them (the spawned workers import their own).
     monkeypatch.setattr(feeds.ingest, "release_terms", refused)
+    monkeypatch.setattr(feeds.itemparse, "release_terms", refused)
     store = Store(settings.database_url)
     try:
+        # A broken pool would parse here, and fail the ingest with the refusal.
         (report,) = Ingester(store, replace(settings, ingest_workers=2)).run([str(path)])
         assert (report.error, report.counts.new) == (None, 20)
         page = store.feed_rows(limit=50, search=parse_search("bell"))

@@ -161,6 +161,30 @@ def test_the_apis_full_text_is_searched(store: Store) -> None:
     assert found(store, "declaration goods") == ["1138983"]  # the dump's text still counts
 
 
+def test_a_followed_items_index_keeps_the_apis_text_when_its_dump_text_changes(
+    store: Store, search_settings: Settings, tmp_path: Path
+) -> None:
+    """An update of a followed item is indexed from its new dump text and the API's text."""
+    (row,) = [r for r in store.item_rows() if r["govkz_id"] == "1138983"]
+    enrichment = Enrichment(
+        title="Liability for false declaration of goods",
+        body_html="<p>Customs <b>brokers</b> explain the penalties.</p>",
+        published=None,
+        image=None,
+    )
+    store.save_enrichment(row["id"], enrichment, datetime.now(UTC), lambda *_: frozenset())
+    edited = tmp_path / SAMPLE_DUMPS[0].name
+    text = SAMPLE_DUMPS[0].read_text(encoding="utf-8")
+    end = "one hundred and fifty monthly calculation indices."
+    assert text.count(end) == 1
+    edited.write_text(text.replace(end, f"{end} Payable in Zanzibar."), encoding="utf-8")
+    (report,) = Ingester(store, search_settings).run([str(edited)])
+    assert report.counts.updated == 1
+    assert found(store, "zanzibar") == ["1138983"]
+    assert found(store, "brokers penalty") == ["1138983"]
+    assert found(store, "declaration goods") == ["1138983"]
+
+
 def test_a_store_of_before_the_index_is_indexed_by_the_migration(database_url: str) -> None:
     from alembic import command
     from alembic.script import ScriptDirectory

@@ -85,7 +85,8 @@ def index_rows(
 ) -> None:
     """(Re)index items an ingest wrote, from their rows (`row_id`, `lang`, `title`, `body`)
     and what following brought them: no second read of their text. `new`: rows just
-    inserted, which nothing has followed yet and which hold no index row to replace."""
+    inserted, which nothing has followed yet and which have no index row to delete (on
+    SQLite, a stale one of a removed item with the same id is replaced by `_write_terms`)."""
     if not rows:
         return
     ids = [row["row_id"] for row in rows]
@@ -140,7 +141,7 @@ def _write_terms(connection: Connection, stale: list[int], rows: list[tuple[int,
     # a quarter of the index's write (measured).
     if sqlite:
         # OR REPLACE: FTS5 has no cascade, so a new item could get the id (and index row) of
-        # one removed by hand; replacing costs a lookup, deleting first cost a tenth of an ingest.
+        # one removed by hand; replacing costs a lookup, deleting first cost 5 % of an ingest.
         insert = f"INSERT OR REPLACE INTO {TABLE} (rowid, terms) VALUES (?, ?)"
         connection.exec_driver_sql(insert, rows)
     else:
