@@ -147,7 +147,8 @@ def test_the_index_follows_changed_text(search_settings: Settings, tmp_path: Pat
     store.close()
 
 
-def test_the_apis_full_text_is_searched(store: Store) -> None:
+def follow_the_declaration(store: Store) -> None:
+    """What following 1138983 brings: the API's text, with words the dump's has not."""
     (row,) = [r for r in store.item_rows() if r["govkz_id"] == "1138983"]
     enrichment = Enrichment(
         title="Liability for false declaration of goods",
@@ -156,6 +157,10 @@ def test_the_apis_full_text_is_searched(store: Store) -> None:
         image=None,
     )
     store.save_enrichment(row["id"], enrichment, datetime.now(UTC), lambda *_: frozenset())
+
+
+def test_the_apis_full_text_is_searched(store: Store) -> None:
+    follow_the_declaration(store)
     assert found(store, "brokers penalty") == ["1138983"]
     assert found(store, '"customs brokers"') == ["1138983"]
     assert found(store, "declaration goods") == ["1138983"]  # the dump's text still counts
@@ -165,14 +170,7 @@ def test_a_followed_items_index_keeps_the_apis_text_when_its_dump_text_changes(
     store: Store, search_settings: Settings, tmp_path: Path
 ) -> None:
     """An update of a followed item is indexed from its new dump text and the API's text."""
-    (row,) = [r for r in store.item_rows() if r["govkz_id"] == "1138983"]
-    enrichment = Enrichment(
-        title="Liability for false declaration of goods",
-        body_html="<p>Customs <b>brokers</b> explain the penalties.</p>",
-        published=None,
-        image=None,
-    )
-    store.save_enrichment(row["id"], enrichment, datetime.now(UTC), lambda *_: frozenset())
+    follow_the_declaration(store)
     edited = tmp_path / SAMPLE_DUMPS[0].name
     text = SAMPLE_DUMPS[0].read_text(encoding="utf-8")
     end = "one hundred and fifty monthly calculation indices."
