@@ -13,6 +13,7 @@ from feeds.enrich import Enrichment
 from feeds.ingest import Ingester
 from feeds.itemparse import parse_bytes
 from feeds.links import LANGUAGE_ORDER
+from feeds.search_terms import release_terms
 from feeds.searchquery import parse_search
 from feeds.settings import Settings, load_settings
 from feeds.store import IngestCounts, Store
@@ -208,7 +209,14 @@ def test_a_store_of_before_the_index_is_indexed_by_the_migration(database_url: s
                 counts = IngestCounts()
                 now = datetime.now(UTC)
                 store_items._ingest_batch(
-                    connection, path.name, records, now, counts, topics_of, LANGUAGE_ORDER
+                    connection,
+                    path.name,
+                    records,
+                    now,
+                    counts,
+                    topics_of,
+                    LANGUAGE_ORDER,
+                    release_terms,
                 )
     finally:
         store_items.index_rows = real

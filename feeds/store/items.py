@@ -19,7 +19,6 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from feeds.enrich import FOLLOWED_KINDS
 from feeds.records import ItemRecord, item_uid
 from feeds.schema import follows, item_topics, items
-from feeds.search_terms import release_terms
 from feeds.store.bulk import insert_rows
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
@@ -95,7 +94,7 @@ def _ingest_batch(
     counts: IngestCounts,
     topics_of: TopicsOf,
     preference: Sequence[str],
-    terms_of: TermsOf = release_terms,
+    terms_of: TermsOf,
 ) -> None:
     query = select(
         items.c.id,

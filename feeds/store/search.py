@@ -24,7 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from feeds.sanitize import html_to_text
 from feeds.schema import follows, items
-from feeds.search_terms import FIELD_GAP, document_tokens, positions, release_terms
+from feeds.search_terms import FIELD_GAP, document_tokens, positions
 from feeds.searchquery import SearchQuery, Term
 
 TABLE = "search_index"
@@ -79,7 +79,7 @@ TermsOf = Callable[[str, str, str], str]
 def index_rows(
     connection: Connection,
     rows: list[dict[str, Any]],
-    terms_of: TermsOf = release_terms,
+    terms_of: TermsOf,
     *,
     new: bool = False,
 ) -> None:

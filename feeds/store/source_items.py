@@ -67,8 +67,8 @@ class SourceIngest:
     source: str
     now: datetime
     topics_of: TopicsOf
-    languages: Sequence[str] = LANGUAGE_ORDER  # which version feeds without ?lang= show
-    terms_of: TermsOf = release_terms  # the search terms of a record's own text
+    languages: Sequence[str]  # which version feeds without ?lang= show, in preference
+    terms_of: TermsOf  # the search terms of a record's own text
     counts: IngestCounts = field(default_factory=IngestCounts)
     sections: set[str] = field(default_factory=set)
 
