@@ -42,6 +42,11 @@ class StoreUnavailable(StoreError):
     long. Nothing was wrong with the request; the same one may succeed later."""
 
 
+class StoreDisconnected(StoreUnavailable):
+    """The connection a statement ran on was dropped (a restart, a terminated backend), after
+    the pool's ping found it alive: a new connection may well answer at once."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """Something wrong in a dump: reported, never fatal for the items around it."""

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from feeds.catalog import Agencies
 from feeds.classify import TopicRules
-from feeds.errors import FeedsError, StoreError
+from feeds.errors import FeedsError, StoreDisconnected, StoreError
 from feeds.feedmodel import (
     MEDIA_TYPES,
     Category,
@@ -458,8 +458,12 @@ class FeedService:
         hit = cache.get(key, version)
         if hit is not None:
             return hit
+        make = self._shared if cache is self.pages else lambda k, _: self._variant(k)
         with self.store_faults():
-            made = self._shared(key, version) if cache is self.pages else self._variant(key)
+            try:
+                made = make(key, version)
+            except StoreDisconnected:  # dropped after the pool's ping: once more, on a new one
+                made = make(key, version)
         cache.put(key, version, made)
         return made
 

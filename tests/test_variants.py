@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
+from feeds.errors import StoreDisconnected, StoreUnavailable
 from feeds.feedservice import encode_cursor
 from feeds.ingest import Ingester
 from feeds.settings import Settings
+from feeds.store.engine import store_error
 from feeds.web import create_app
 from tests.conftest import SAMPLE_DUMPS, wait_for
 
@@ -151,3 +154,41 @@ def test_bad_bounds_are_refused_naming_the_setting(bad: str) -> None:
             SettingsError, match=f"FEEDS_{name}: setting {name}: expected a positive"
         ):
             load_settings(env={f"FEEDS_{name}": bad})
+
+
+def dropped(store: object, method: str, times: int) -> list[int]:
+    """Make the store's `method` fail `times` times as a connection dropped mid-request does
+    (after the pool's ping found it alive); the calls made."""
+    real, calls = getattr(store, method), []
+
+    def failing(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) <= times:
+            raise StoreDisconnected("OperationalError: terminating connection")
+        return real(*args, **kwargs)
+
+    setattr(store, method, failing)
+    return calls
+
+
+def test_a_render_whose_connection_drops_is_made_on_a_new_one(settings: Settings) -> None:
+    app = served(settings)
+    expected = app.test_client().get("/all.atom?limit=3").data
+    calls = dropped(app.extensions["feeds"].store, "feed_rows", 1)
+    response = app.test_client().get("/all.atom?limit=4")
+    assert (response.status_code, len(calls)) == (200, 2)
+    assert response.data.count(b"</entry>") == expected.count(b"</entry>") + 1 == 4
+
+
+def test_a_connection_that_drops_again_is_a_503(settings: Settings) -> None:
+    app = served(settings)
+    calls = dropped(app.extensions["feeds"].store, "feed_rows", 2)
+    response = app.test_client().get("/all.atom?limit=4")
+    assert (response.status_code, len(calls)) == (503, 2)  # one retry, not a loop
+
+
+def test_a_dropped_connection_is_told_from_other_failures() -> None:
+    drop = OperationalError("SELECT 1", {}, Exception("server closed"), connection_invalidated=True)
+    busy = OperationalError("SELECT 1", {}, Exception("database is locked"))
+    assert type(store_error(drop)) is StoreDisconnected
+    assert type(store_error(busy)) is StoreUnavailable

@@ -29,7 +29,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from feeds.errors import StoreError, StoreUnavailable
+from feeds.errors import StoreDisconnected, StoreError, StoreUnavailable
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -103,6 +103,8 @@ def store_error(exc: SQLAlchemyError) -> StoreError:
     # The driver's first line says what failed; the rest (SQL, parameters) is in the cause.
     reason = next(iter(str(cause).strip().splitlines()), "") or type(cause).__name__
     kind = StoreUnavailable if is_unavailable(exc) else StoreError
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        kind = StoreDisconnected
     return kind(f"{type(exc).__name__}: {reason}")
 
 
