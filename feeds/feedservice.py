@@ -42,7 +42,7 @@ from feeds.outage import Outage, StoreUnavailable
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
 from feeds.sanitize import clean_html, html_to_text
-from feeds.searchquery import BadSearch, SearchQuery, parse_search
+from feeds.searchquery import BadSearch, SearchQuery, parse_search, quoted
 from feeds.store import Cursor, FeedCount, FeedRows, ItemRow, Store, Summary
 from feeds.versioned import VersionedCache
 
@@ -312,7 +312,7 @@ class FeedService:
             return meta
         scope = meta.title.removesuffix(" – gov.kz news")
         scope = "" if scope == "gov.kz news" else f" in {scope}"
-        return FeedMeta(ref, f"“{query.q.text}”{scope} – gov.kz news", meta.subtitle, lang)
+        return FeedMeta(ref, f"{quoted(query.q.text)}{scope} – gov.kz news", meta.subtitle, lang)
 
     def _meta(self, ref: FeedRef, lang: str | None, query: PageQuery | None) -> FeedMeta:
         if ref.kind == "search":

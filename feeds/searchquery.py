@@ -47,6 +47,19 @@ def clean(q: str) -> str:
     return " ".join(_CONTROL.sub(" ", q).split())
 
 
+def quoted(text: str) -> str:
+    """A query as a title shows it, between “ ”: its own quotes become ‘ ’ (typographic nesting),
+    and a query that is one quoted phrase is shown once quoted (“tax declaration”, not
+    “"tax declaration"”). A quote left open is closed, as the search reads it."""
+    if text.startswith('"') and '"' not in text[1:-1]:
+        phrase = text[1:].removesuffix('"')
+        return f"“{phrase}”"
+    # Odd parts are inside quotes; an open quote's last part is closed here.
+    parts = text.split('"')
+    nested = "".join(part if i % 2 == 0 else f"‘{part}’" for i, part in enumerate(parts))
+    return f"“{nested}”"
+
+
 def parse_search(q: str) -> SearchQuery | None:
     """The query; None when it is empty (no search); BadSearch when it is too long or has no
     word to search for."""

@@ -72,6 +72,25 @@ def test_a_search_feed_pages_with_rel_next(client: FlaskClient) -> None:
     assert seen == whole and len(whole) == 17 == len(set(whole))
 
 
+@pytest.mark.parametrize(
+    ("q", "title"),
+    [
+        ('"false declaration"', "“false declaration” – gov.kz news"),
+        ('"false declaration', "“false declaration” – gov.kz news"),
+        ('"false declaration" goods', "“‘false declaration’ goods” – gov.kz news"),
+        ('goods -"tax regime"', "“goods -‘tax regime’” – gov.kz news"),
+        ("declarations", "“declarations” – gov.kz news"),
+    ],
+)
+def test_a_search_feeds_title_quotes_the_query_once(
+    client: FlaskClient, q: str, title: str
+) -> None:
+    answer = client.get("/search.atom", query_string={"q": q})
+    assert ElementTree.fromstring(answer.data).findtext(f"{ATOM}title") == title
+    feed = json.loads(client.get("/search.json", query_string={"q": q}).data)
+    assert feed["title"] == title
+
+
 def test_search_feeds_have_validators_304_gzip_and_cache_control(client: FlaskClient) -> None:
     path = "/search.atom?q=tax&agency=kgd"
     first = client.get(path, headers={"Accept-Encoding": "gzip"})

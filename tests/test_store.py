@@ -1,10 +1,13 @@
 """Identity and update rules of the store (SPEC section 3), on SQLite and PostgreSQL."""
 
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, column, inspect, table
+from sqlalchemy import Connection, column, create_engine, inspect, table
 
 from feeds.ingest import Ingester, parse_bytes
 from feeds.records import ItemRecord, atom_id, item_uid
@@ -28,6 +31,36 @@ def test_schema_is_created_on_first_use(database_url: str) -> None:
     )
     store.close()
     Store(database_url).close()  # a second open finds it current and changes nothing
+
+
+_KILLED_MID_MIGRATION = """
+import os, signal, sys
+from sqlalchemy import event
+from feeds.store import Store
+
+store = Store(sys.argv[1], migrate=False)
+
+@event.listens_for(store.engine, "before_cursor_execute")
+def _kill(conn, cursor, statement, *args):
+    if "CREATE TABLE follows" in statement:  # after items and others were created
+        os.kill(os.getpid(), signal.SIGKILL)
+
+store.migrate()
+"""
+
+
+def test_a_first_start_killed_mid_migration_leaves_no_schema_and_the_next_one_migrates(
+    database_url: str,
+) -> None:
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MID_MIGRATION, database_url])
+    assert killed.returncode == -signal.SIGKILL
+    engine = create_engine(database_url)
+    assert set(inspect(engine).get_table_names()) == set()  # not half a schema
+    engine.dispose()
+    store = Store(database_url)
+    assert store.revision() == head_revision()
+    assert ingest_file(store, SAMPLE_DUMPS[0]).new == 19
+    store.close()
 
 
 def test_reingest_changes_nothing(store: Store) -> None:

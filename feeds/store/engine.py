@@ -131,6 +131,13 @@ class StoreBase:
         """Create or upgrade the schema to the newest revision (a no-op when current)."""
         try:
             with self.engine.begin() as connection:
+                if connection.dialect.name == "sqlite":
+                    # pysqlite runs DDL outside any transaction: killed between two CREATE
+                    # TABLEs, a first start left half a schema that no later start could
+                    # migrate. An explicit BEGIN makes the whole upgrade one transaction, and
+                    # IMMEDIATE makes a second process starting at once wait, then find the
+                    # schema current.
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
                 config = alembic_config(connection)
                 head = ScriptDirectory.from_config(config).get_current_head()
                 if MigrationContext.configure(connection).get_current_revision() != head:
