@@ -1,10 +1,14 @@
 """Dumps in other encodings and with undecodable bytes: readable text, named problems."""
 
 import codecs
+from pathlib import Path
+
+import pytest
 
 from feeds.decoding import decode_dump
 from feeds.errors import Problem
 from feeds.ingest import parse_bytes
+from tests.conftest import SAMPLE_DUMPS
 
 RUSSIAN = (
     "News\nВопросы развития села и малых городов рассмотрены 09.01.2026\n"
@@ -46,4 +50,66 @@ def test_undecodable_byte_names_line_and_keeps_the_rest() -> None:
             5,
             "undecodable byte 0xff at byte 7 of the line (not UTF-8); replaced by U+FFFD",
         )
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "kz1048", "koi8_r", "cp866", "cp1252"])
+@pytest.mark.parametrize("dump", SAMPLE_DUMPS, ids=lambda path: path.name[:3])
+def test_a_sample_dump_in_a_legacy_encoding_reads_as_its_text(encoding: str, dump: Path) -> None:
+    """gov.kz's texts in the encodings they were written in before UTF-8: every character
+    the encoding holds comes back (charset-normalizer alone read the cp1251 English dump as
+    cp850, garbling its quotes and its Russian titles)."""
+    data = dump.read_text(encoding="utf-8").encode(encoding, errors="replace")
+    text, problems = decode_dump(data, dump.name)
+    assert text == data.decode(encoding)
+    (problem,) = problems
+    assert problem.line is None and problem.message.startswith("not UTF-8; read as ")
+    assert parse_bytes(data, dump.name).records == parse_bytes(text.encode(), dump.name).records
+
+
+def test_a_kazakh_dump_in_kz1048_keeps_its_letters() -> None:
+    kazakh = (
+        "News\nҚазақстан мен Өзбекстан ынтымақтастығы талқыланды 09.01.2026\n"
+        "Сыртқы істер министрі Қазақстанның өңірлік саясатының басымдықтарын атап өтті.\n"
+    )
+    text, problems = decode_dump(kazakh.encode("kz1048"), "kk.txt")
+    assert text == kazakh
+    assert problems == [
+        Problem("kk.txt", None, "not UTF-8; read as kz1048 (guessed), please write dumps in UTF-8")
+    ]
+
+
+def test_items_appended_in_cp1251_to_a_utf8_dump_are_read_as_cp1251() -> None:
+    """Another scraper's items, in Windows-1251, after UTF-8 ones: each of their lines is read
+    as cp1251 and named; they used to be U+FFFD titles, the second taken for the first."""
+    utf8 = SAMPLE_DUMPS[0].read_bytes()
+    lines = utf8.count(b"\n") + 1
+    appended = (
+        "Вопросы развития села рассмотрены 08.01.2026\nВице-министр провёл приём граждан.\n"
+        "Налоговые изменения обсуждены 08.01.2026\nОбсуждены «налоговые» изменения.\n"
+    )
+    parsed = parse_bytes(utf8 + b"\n" + appended.encode("cp1251"), "mixed.txt")
+    alone = parse_bytes(utf8, "mixed.txt")
+    assert parsed.records[: len(alone.records)] == alone.records
+    added = parsed.records[len(alone.records) :]
+    assert [(r.title, r.body, r.lang) for r in added] == [
+        ("Вопросы развития села рассмотрены", "Вице-министр провёл приём граждан.", "ru"),
+        ("Налоговые изменения обсуждены", "Обсуждены «налоговые» изменения.", "ru"),
+    ]
+    message = "not UTF-8; read as cp1251 (guessed), please write dumps in UTF-8"
+    assert parsed.problems == alone.problems + [
+        Problem("mixed.txt", line, message) for line in range(lines + 1, lines + 5)
+    ]
+
+
+def test_a_damaged_byte_in_an_ascii_line_is_not_taken_for_an_encoding() -> None:
+    data = b"News\nTitle one 01.02.2026\nA \xff body.\nTitle two 01.02.2026\nMinis\xffter.\n"
+    text, problems = decode_dump(data, "bad.txt")
+    assert (
+        text
+        == "News\nTitle one 01.02.2026\nA \ufffd body.\nTitle two 01.02.2026\nMinis\ufffdter.\n"
+    )
+    assert [(p.line, p.message[:30]) for p in problems] == [
+        (3, "undecodable byte 0xff at byte "),
+        (5, "undecodable byte 0xff at byte "),
     ]
