@@ -11,9 +11,13 @@ import unicodedata
 
 # XML 1.0 allows tab, newline and carriage return among C0; we keep tab and newline only
 # (line endings are normalised before). C1 controls, noncharacters, the byte-order mark,
-# the zero-width space and bidirectional overrides (which can disguise text) go too.
+# invisible formatting characters (zero-width space and joiners, the soft hyphen, the word
+# joiner, direction marks) and bidirectional overrides (which can disguise text) go too:
+# left in, "Maji\u00adlis" looks like "Majilis" but is another title, another release.
+# NEL (U+0085) is a line break, not a control: kept, it is a blank the cleaning collapses.
 _REMOVED = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u200b\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\u00ad\ufeff\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
 )
 _SPACES = re.compile(r"[^\S\n]+")
 

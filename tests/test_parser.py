@@ -103,6 +103,27 @@ def test_control_characters_are_removed_and_reported() -> None:
     ]
 
 
+def test_soft_hyphens_joiners_and_direction_marks_do_not_make_another_release() -> None:
+    """Invisible in a feed reader, they made "Maji\u00adlis" another title than "Majilis",
+    so another release (a duplicate entry) when a scraper copied the page's &shy;."""
+    plain = "News\nA Majilis deputy met voters 10.01.2026\nThe deputy met voters.\n"
+    marked = (
+        "News\nA Maji\u00adlis de\u200dputy\u2060 met\u200e voters\u200f 10.01.2026\n"
+        "The dep&shy;uty met voters.\n"
+    )
+    clean, dirty = parse_dump(plain, "d.txt"), parse_dump(marked, "d.txt")
+    assert dirty.items == clean.items
+    assert dirty.problems == [
+        Problem("d.txt", 2, "removed 5 control or invisible character(s)"),
+        Problem("d.txt", 3, "removed 1 control or invisible character(s)"),
+    ]
+
+
+def test_a_next_line_character_is_a_space() -> None:
+    (item,) = parse_dump("News\nA deputy held\u0085a meeting 10.01.2026\nBody.\n", "d.txt").items
+    assert item.title == "A deputy held a meeting"
+
+
 def test_impossible_date_skips_that_item_only() -> None:
     text = "News\nGood one 01.02.2026\nBody one.\nBad one 31.02.2026\nBody bad.\nGood two 02.02.2026\nBody two."
     result = parse_dump(text, "d.txt")
