@@ -34,11 +34,40 @@ _DATE_ONLY = re.compile(rf"^(?P<stamp>{_DATE})$")
 # A short line ending in a date of another form ("10.01.2026 г.", "(09.01.2026)",
 # "2026-01-08", "10/01/2026") may be a title a scraper wrote differently, or a body's last
 # words: it is read as body text, as the format says, and reported so it is not silent.
+# So is a date glued to the title's last word ("Offenders10.01.2026") or followed by a time
+# ("10.01.2026 14:30"); not one followed by a full stop, which ends many a body's sentence.
 _OTHER_DATE_END = re.compile(
-    r"\s[(\[]?(?P<stamp>\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2})[)\]]?"
-    r"(?:\s*(?:г|ж|y)\.?)?$"
+    r"(?:\s[(\[]?(?P<stamp>\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2})[)\]]?"
+    r"(?:\s*(?:г|ж|y)\.?)?"
+    r"|(?<=[^\W\d_])(?P<glued>\d{1,2}\.\d{1,2}\.\d{4})"
+    r"|\s(?P<timed>\d{1,2}\.\d{1,2}\.\d{4},?\s\d{1,2}:\d{2}(?::\d{2})?))$"
 )
 MAX_TITLE_LIKE_CHARS = 300
+# After a line citing a gov.kz page (`Source : https://www.gov.kz/...`, a body's end) the
+# next item's title is due: there a line whose date is written otherwise (with a time, a
+# final stop, glued to the title, "г.", in brackets, ISO, with slashes) starts that item,
+# reported; anywhere else it is body text, reported (a body may end in such a date). Left
+# as body text after a Source line, it merged an item into the one before, silently.
+_LOOSE_DATE = (
+    r"(?:(?P<day>\d{1,2})[./-](?P<month>\d{1,2})[./-](?P<year>\d{4})"
+    r"|(?P<iyear>\d{4})-(?P<imonth>\d{2})-(?P<iday>\d{2}))"
+)
+_LOOSE_END = re.compile(
+    rf"\s*[(\[]?{_LOOSE_DATE}[)\]]?(?:\s*(?:г|ж|y)\.?)?(?:,?\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?[.,;]?$"
+)
+_LOOSE_END_CHARS = 40
+MAX_LOOSE_TITLE_CHARS = 1_000
+# The label, a colon and the scheme before a "://", then a gov.kz host. Spelled so that it
+# reads the same on bytes (feeds.dumpsplit) and on text: ASCII blanks, a bounded number of
+# them, the Cyrillic labels in their three usual cases.
+ENDS_BODY = (
+    r"(?:(?i:source)|Источник|ИСТОЧНИК|источник|Дереккөз|ДЕРЕККӨЗ|дереккөз)"
+    r"[ \t]{0,4}:[ \t]{0,4}(?i:https?://(?:www\.)?gov\.kz/)"
+)
+# Its reach around the "://", in characters: "Дереккөз", 4 blanks, ":", 4 blanks, "https"
+# before; "www.gov.kz/" after.
+ENDS_BODY_BEFORE, ENDS_BODY_AFTER = 8 + 4 + 1 + 4 + 5, 3 + 11
+_ENDS_BODY = re.compile(ENDS_BODY)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence
 # Far above any real press release (the samples' longest line has 9,600 characters), low
@@ -75,7 +104,9 @@ class _Block:
     line: int
     title: str
     day: date
+    heading: str = ""  # its cleaned title line: the same line right after it is a repeat
     body: list[str] = field(default_factory=list)
+    told_after_source: bool = False  # text after its Source line was reported
 
 
 def split_lines(text: str) -> list[str]:
@@ -85,7 +116,7 @@ def split_lines(text: str) -> list[str]:
 
 def _clean_lines(
     lines: list[str], result: ParseResult, start: int = 1
-) -> Iterator[tuple[int, str]]:
+) -> Iterator[tuple[int, str, str]]:
     for number, raw in enumerate(lines, start=start):
         # References first: "&#8238;" decodes to a character that must then be removed.
         text, removed = remove_unsafe_chars(decode_references(raw))
@@ -95,7 +126,7 @@ def _clean_lines(
                     result.source, number, f"removed {removed} control or invisible character(s)"
                 )
             )
-        yield number, collapse_spaces(text)
+        yield number, raw, collapse_spaces(text)
 
 
 def _title_date(line: str) -> tuple[str, re.Match[str]] | None:
@@ -112,7 +143,46 @@ def _has_citation(line: str) -> bool:
     return "://" in line and HAS_CITATION.search(line) is not None  # no URL: no citation
 
 
-def _real_date(match: re.Match[str]) -> date | str:
+def ends_body(raw: str) -> bool:
+    """Whether a raw line (before cleaning) cites a gov.kz page: the end of an item's body.
+    Only around each "://": a search of the whole line would cost every item's body."""
+    found = raw.rfind("://")  # from the end: the item's own link is last
+    while found != -1:
+        if _ENDS_BODY.search(raw, max(0, found - ENDS_BODY_BEFORE), found + ENDS_BODY_AFTER):
+            return True
+        found = raw.rfind("://", 0, found)
+    return False
+
+
+def _loose_title(line: str) -> tuple[str, dict[str, str]] | None:
+    """(title, date parts) of a cleaned line ending in a date written otherwise than a title
+    line's, when it may be a title (a line after a Source line), else None."""
+    if len(line) > MAX_LOOSE_TITLE_CHARS or not any(c.isdigit() for c in line[-12:]):
+        return None
+    match = _LOOSE_END.search(line, max(0, len(line) - _LOOSE_END_CHARS))
+    if not match or _has_citation(line):
+        return None
+    stamp = line[match.start() :].strip()
+    if match["day"]:
+        parts = {"day": match["day"], "month": match["month"], "year": match["year"]}
+    else:
+        parts = {"day": match["iday"], "month": match["imonth"], "year": match["iyear"]}
+    return line[: match.start()].rstrip(), {"stamp": stamp, **parts}
+
+
+def is_loose_title_line(raw: str) -> bool:
+    """True when, after a Source line, the parser starts an item at this raw line though it
+    is no title line: `_loose_title(...) is not None` of the cleaned line."""
+    text, _ = remove_unsafe_chars(decode_references(raw))
+    return _loose_title(collapse_spaces(text)) is not None
+
+
+def clean_line(raw: str) -> str:
+    """A raw line as the parser reads it."""
+    return collapse_spaces(remove_unsafe_chars(decode_references(raw))[0])
+
+
+def _real_date(match: "re.Match[str] | dict[str, str]") -> date | str:
     """The date, or the reason it is not a real date."""
     year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
     if not MIN_YEAR <= year <= MAX_YEAR:
@@ -152,22 +222,26 @@ def parse_lines(
     start: int = 1,
     section: str | None = None,
     after_section: bool = False,
+    at_title: bool = False,
     report_empty: bool = True,
 ) -> ParseResult:
     """Parse lines numbered from `start`. A whole dump starts at 1 with nothing read; one
-    item of it (feeds.dumpsplit) starts at its title line, `after_section` with the dump's
-    `section` known: parsing it alone gives what parsing the whole dump gives for it. A
-    dump's head (its lines before the first title) does not `report_empty` when items follow."""
+    item of it (feeds.dumpsplit) starts `at_title`, its title line, `after_section` with the
+    dump's `section` known: parsing it alone gives what parsing the whole dump gives for it.
+    A dump's head (its lines before the first title) does not `report_empty` when items
+    follow."""
     result = ParseResult(source, section=section)
     block: _Block | None = None
     skipping = False
     seen_content = after_section
-    for number, line in _clean_lines(lines, result, start):
+    ended = at_title  # a body's Source line was read: the next title is due
+    for number, raw, line in _clean_lines(lines, result, start):
         if not line:
             if block:
                 block.body.append("")
             continue
-        title = _title_date(line)
+        after_source, ended = ended, ended or ends_body(raw)
+        title = _title_date(line) or (_loose_title(line) if after_source else None)
         if not seen_content:
             seen_content = True
             if title is None:
@@ -177,13 +251,24 @@ def parse_lines(
             result.problems.append(
                 Problem(source, number, "no section line before the first title")
             )
-        if title is not None:
+        if title is not None and block is not None and not block.body and line == block.heading:
+            result.problems.append(
+                Problem(source, number, f"the title line of line {block.line} again; read once")
+            )
+        elif title is not None:
             _finish(block, result)
-            block, skipping = _start_block(number, *title, result), False
-            skipping = block is None
+            if isinstance(title[1], dict):
+                _report_loose_title(number, title[1]["stamp"], result)
+            block = _start_block(number, *title, result)
+            skipping, ended = block is None, False
+            if block:
+                block.heading = line
         elif block:
             block.body.append(line)
-            _report_title_like(number, line, result)
+            if after_source:
+                _report_after_source(number, line, block, result)
+            else:
+                _report_title_like(number, line, result)
         elif not skipping:
             skipping = True
             result.problems.append(
@@ -196,6 +281,33 @@ def parse_lines(
     return result
 
 
+def _report_loose_title(number: int, stamp: str, result: ParseResult) -> None:
+    result.problems.append(
+        Problem(
+            result.source,
+            number,
+            f"title line's date not written DD.MM.YYYY ({stamp}); read as the next item's "
+            "title, as it follows a Source line",
+        )
+    )
+
+
+def _report_after_source(number: int, line: str, block: _Block, result: ParseResult) -> None:
+    """Text after an item's Source line, once an item: a title line without its date, or
+    the rest of a dump glued to this one; kept, as body text, and told."""
+    if block.told_after_source or _has_citation(line):
+        return
+    block.told_after_source = True
+    result.problems.append(
+        Problem(
+            result.source,
+            number,
+            f"text after the Source line of the item at line {block.line} (a title line "
+            "without its date?); kept as body text of that item",
+        )
+    )
+
+
 def _report_title_like(number: int, line: str, result: ParseResult) -> None:
     if len(line) > MAX_TITLE_LIKE_CHARS or not any(c.isdigit() for c in line[-6:]):
         return  # most lines: no regular expression needed
@@ -206,14 +318,18 @@ def _report_title_like(number: int, line: str, result: ParseResult) -> None:
             Problem(
                 result.source,
                 number,
-                f"line ends with a date not written DD.MM.YYYY ({match['stamp']}); "
+                f"line ends with a date not written DD.MM.YYYY ({_stamp_of(match)}); "
                 "read as body text, not as a new item",
             )
         )
 
 
+def _stamp_of(match: re.Match[str]) -> str:
+    return match["stamp"] or match["glued"] or match["timed"]
+
+
 def _start_block(
-    number: int, title: str, match: re.Match[str], result: ParseResult
+    number: int, title: str, match: "re.Match[str] | dict[str, str]", result: ParseResult
 ) -> _Block | None:
     stamp = match["stamp"]
     when = _real_date(match)

@@ -17,7 +17,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from feeds.dumpparse import is_title_line
+from feeds.dumpparse import (
+    ENDS_BODY,
+    ENDS_BODY_AFTER,
+    ENDS_BODY_BEFORE,
+    clean_line,
+    is_loose_title_line,
+    is_title_line,
+)
 
 # Text decoded from another encoding may hold lone surrogates; they pass through the bytes
 # (the parser removes them, and reports it, as it always did).
@@ -68,6 +75,22 @@ def without_boms(start: bytes) -> bytes:
     return start[3:].removeprefix(_BOM) if start.startswith(_BOM) else start
 
 
+_ENDS_BODY = re.compile(ENDS_BODY.encode())
+# `dumpparse.ends_body`'s reach in bytes: its only letters that are not ASCII are the
+# Cyrillic labels' (8 letters of 2 bytes at most).
+_BEFORE, _AFTER = ENDS_BODY_BEFORE + 8, ENDS_BODY_AFTER
+
+
+def _ends_body(raw: bytes) -> bool:
+    """`dumpparse.ends_body` of the decoded line, on its bytes: no line is decoded."""
+    found = raw.rfind(b"://")
+    while found != -1:
+        if _ENDS_BODY.search(raw, max(0, found - _BEFORE), found + _AFTER):
+            return True
+        found = raw.rfind(b"://", 0, found)
+    return False
+
+
 def _may_be_title(raw: bytes) -> bool:
     end = raw.rstrip(_ASCII_BLANKS)[-1:]
     if not end or end[0] not in _MAY_END_A_TITLE:
@@ -76,18 +99,36 @@ def _may_be_title(raw: bytes) -> bool:
 
 
 def segments(lines: Iterable[bytes]) -> Iterator[Segment]:
-    """The dump's head, then one segment per title line, in the dump's order."""
+    """The dump's head, then one segment per title line, in the dump's order: where the
+    parser starts an item (`dumpparse.parse_lines`), by its rules. A title line in its usual
+    form starts one anywhere; after a body's gov.kz Source line, one whose date is written
+    otherwise; never the title line just read, again (the parser reads it once)."""
     start, held = 1, []
     head = True
     number = 0
+    ended = False  # a gov.kz Source line was read since the last title
+    heading: bytes | None = None  # the segment's title line, while only its repeats followed
     for number, raw in enumerate(lines, start=1):
-        if raw and _may_be_title(raw):
+        cut = bool(raw) and (
+            _may_be_title(raw) or (ended and is_loose_title_line(raw.decode("utf-8", UTF8_ERRORS)))
+        )
+        if cut and heading is not None and _same_line(raw, heading):
+            held.append(raw)  # the parser reports the repeat and keeps reading this item
+        elif cut:
             yield Segment(start, b"\n".join(held), len(held), head=head, items_follow=head)
-            start, held, head = number, [raw], False
+            start, held, head, ended, heading = number, [raw], False, False, raw
         else:
             held.append(raw)
+            heading = None
+            ended = ended or _ends_body(raw)
     if number:
         yield Segment(start, b"\n".join(held), len(held), head=head)
+
+
+def _same_line(raw: bytes, other: bytes) -> bool:
+    """Whether two raw lines are the same line to the parser, once cleaned."""
+    decoded = raw.decode("utf-8", UTF8_ERRORS), other.decode("utf-8", UTF8_ERRORS)
+    return clean_line(decoded[0]) == clean_line(decoded[1])
 
 
 class Fingerprints:

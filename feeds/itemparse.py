@@ -62,7 +62,12 @@ def parse_item(
     and with its search terms (`with_terms`) when asked: the ingest's parsing processes do
     all the work on an item's text that does not need the store."""
     result = parse_lines(
-        segment.lines(), source, start=segment.line, section=section, after_section=after_section
+        segment.lines(),
+        source,
+        start=segment.line,
+        section=section,
+        after_section=after_section,
+        at_title=True,
     )
     # A segment starts at a title line and ends before the next: one item at most.
     assert len(result.items) <= 1, f"{source}: line {segment.line}: segment of several items"

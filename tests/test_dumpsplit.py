@@ -18,6 +18,7 @@ from tests.conftest import SAMPLE_DUMPS
 from tests.hostile_corpus import corpus
 
 CORPUS = list(corpus())
+GOVKZ_SOURCE = "b.Source : https://www.gov.kz/memleket/entities/mfa/press/news/details/1"
 
 
 def whole_text_parse(data: bytes, name: str) -> ParsedDump:
@@ -57,6 +58,9 @@ EDGE_CASES = [
     "entities/mfa/press/news/details/1?lang=kk\n".encode(),
     b"\xff\xfeN\x00e\x00w\x00s\x00\n\x00T\x00 \x001\x00.\x001\x00.\x002\x000\x002\x006\x00",
     b"News\nTitle 01.01.2026\nbad \xff byte\nTitle2 02.01.2026\n",
+    f"News\nA 01.01.2026\n{GOVKZ_SOURCE}\nB 01.01.2026.\nC01.01.2026\n\nD 01.01.2026 10:30\n"
+    f"x{GOVKZ_SOURCE}\n\nE 2026-01-01\nE 2026-01-01\nF 01.01.2026\nF 01.01.2026\nF 01.01.2026\n"
+    "G 31.02.2026\nG 31.02.2026\n\nH 01.01.2026\n\nH 01.01.2026".encode(),
 ]
 
 
@@ -67,13 +71,17 @@ def test_edge_cases_parse_the_same_segment_by_segment(data: bytes) -> None:
 
 TITLE_LIKE = st.sampled_from(
     ["T 01.01.2026", "01.02.2026", "X 31.02.2026", "Y 5.1.2026 ", "&#49;", "\u200b", "\x07",
-     "\xa0", "Z 01.01.2026\u2028", "Source : https://www.gov.kz/x 01.01.2026", "\u0661", ";"]
+     "\xa0", "Z 01.01.2026\u2028", "Source : https://www.gov.kz/x 01.01.2026", "\u0661", ";",
+     # after a gov.kz Source line: titles with dates written otherwise, and repeated titles
+     GOVKZ_SOURCE, "Source :\u200b https://gov.kz/", "x Дереккөз    :\t   HTTPS://WWW.GOV.KZ/",
+     "источник: http://gov.kz/ Source : https://a.kz/", "ИСТОЧНИК     : https://gov.kz/", "T 01.01.2026.", "T01.01.2026",
+     "T 01.01.2026 10:30", "T 2026-01-01", "(1.1.2026)", "X 31.02.2026.", "T  01.01.2026"]
 )  # fmt: skip
 LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r"])
 
 
 @given(st.lists(st.tuples(st.text(max_size=12) | TITLE_LIKE, LINE_ENDS), max_size=12))
-@settings(max_examples=300)
+@settings(max_examples=600)
 def test_any_lines_parse_the_same_segment_by_segment(lines: list[tuple[str, str]]) -> None:
     assert_same_parse("".join(text + end for text, end in lines).encode("utf-8", "surrogatepass"))
 
@@ -110,3 +118,21 @@ def test_the_quick_title_test_is_the_parsers(line: str) -> None:
 
     cleaned = collapse_spaces(remove_unsafe_chars(decode_references(line))[0])
     assert is_title_line(line) == (_title_date(cleaned) is not None)
+
+
+@given(st.lists(st.text(max_size=6) | TITLE_LIKE, max_size=4).map(" ".join))
+@settings(max_examples=500)
+def test_the_quick_loose_title_test_is_the_parsers(line: str) -> None:
+    line = line.replace("\n", " ")
+    from feeds.dumpparse import _loose_title, clean_line, is_loose_title_line
+
+    assert is_loose_title_line(line) == (_loose_title(clean_line(line)) is not None)
+
+
+@given(st.lists(st.text(max_size=6) | TITLE_LIKE, max_size=4).map(" ".join))
+@settings(max_examples=500)
+def test_the_bytes_source_line_test_is_the_parsers(line: str) -> None:
+    from feeds.dumpparse import ends_body
+    from feeds.dumpsplit import _ends_body
+
+    assert _ends_body(line.encode("utf-8", "surrogatepass")) == ends_body(line)

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import pytest
+
 from feeds.dumpparse import parse_dump
 from feeds.errors import Problem
 
@@ -287,3 +289,100 @@ def test_a_line_ending_in_a_date_of_another_form_is_body_text_and_reported() -> 
             "line ends with a date not written DD.MM.YYYY (8/1/2026); read as body text, not as a new item",
         ),
     ]
+
+
+def _cite(agency: str, id: int) -> str:
+    return f"Source : https://www.gov.kz/memleket/entities/{agency}/press/news/details/{id}?lang=kk"
+
+
+@pytest.mark.parametrize(
+    ("title_line", "stamp"),
+    [
+        ("U.S. Ambassador presented credentials 10.01.2026 14:30", "10.01.2026 14:30"),
+        ("U.S. Ambassador presented credentials 10.01.2026.", "10.01.2026."),
+        ("U.S. Ambassador presented credentials10.01.2026", "10.01.2026"),
+        ("U.S. Ambassador presented credentials (10.01.2026)", "(10.01.2026)"),
+        ("U.S. Ambassador presented credentials 10.01.2026 г.", "10.01.2026 г."),
+        ("U.S. Ambassador presented credentials 2026-01-10", "2026-01-10"),
+        ("U.S. Ambassador presented credentials 10/01/2026, 09:05:00", "10/01/2026, 09:05:00"),
+    ],
+)
+def test_after_a_source_line_a_title_with_its_date_written_otherwise_starts_the_next_item(
+    title_line: str, stamp: str
+) -> None:
+    """It used to be glued to the item before: that item's body held both releases, and the
+    second release was lost without a word."""
+    text = (
+        f"News\nGuardsmen detained offenders 10.01.2026\nThe guard marks its day.{_cite('kvv', 1)}\n"
+        f"{title_line}\nAkorda hosted the ceremony.{_cite('mfa-washington', 2)}\n"
+        "Zoo collects trees 09.01.2026\nThe zoo asks for trees.\n"
+    )
+    result = parse_dump(text, "d.txt")
+    assert [(i.line, i.title, i.day, i.body, i.link and i.link.id) for i in result.items] == [
+        (2, "Guardsmen detained offenders", date(2026, 1, 10), "The guard marks its day.", "1"),
+        (4, "U.S. Ambassador presented credentials", date(2026, 1, 10), "Akorda hosted the ceremony.", "2"),
+        (6, "Zoo collects trees", date(2026, 1, 9), "The zoo asks for trees.", None),
+    ]  # fmt: skip
+    assert result.problems == [
+        Problem(
+            "d.txt",
+            4,
+            f"title line's date not written DD.MM.YYYY ({stamp}); read as the next item's title, "
+            "as it follows a Source line",
+        )
+    ]
+
+
+def test_such_a_line_after_a_body_without_a_source_line_is_body_text_and_reported() -> None:
+    text = (
+        "News\nA deputy met students 10.01.2026\nThey discussed grants.\n"
+        "Guardsmen detained offenders 10.01.2026 14:30\nThe guard marks its day.\n"
+        "Guardsmen detained more offenders10.01.2026\nThe hearing opens at 10.01.2026.\n"
+    )
+    result = parse_dump(text, "d.txt")
+    (item,) = result.items
+    assert item.body.split("\n")[1:] == [
+        "Guardsmen detained offenders 10.01.2026 14:30",
+        "The guard marks its day.",
+        "Guardsmen detained more offenders10.01.2026",
+        "The hearing opens at 10.01.2026.",
+    ]
+    told = "; read as body text, not as a new item"
+    assert result.problems == [
+        Problem(
+            "d.txt", 4, f"line ends with a date not written DD.MM.YYYY (10.01.2026 14:30){told}"
+        ),
+        Problem("d.txt", 6, f"line ends with a date not written DD.MM.YYYY (10.01.2026){told}"),
+    ]
+
+
+def test_text_after_a_source_line_that_starts_no_item_is_told() -> None:
+    """A title line without its date, a cut line or a second dump glued on: kept in the item
+    before (there is no date to make an item of), and reported once for that item."""
+    text = (
+        f"News\nGuardsmen detained offenders 10.01.2026\nThe guard marks its day.{_cite('kvv', 1)}\n"
+        "U.S. Ambassador presented credentials\nAkorda hosted the ceremony.\n"
+        f"Other 09.01.2026\nBody.{_cite('mfa', 3)}\nSource: https://top-news.kz/a\n"
+    )
+    result = parse_dump(text, "d.txt")
+    assert [(i.line, i.body) for i in result.items] == [
+        (2, "The guard marks its day.\nU.S. Ambassador presented credentials\nAkorda hosted the ceremony."),
+        (6, "Body."),
+    ]  # fmt: skip
+    assert result.problems == [
+        Problem(
+            "d.txt",
+            4,
+            "text after the Source line of the item at line 2 (a title line without its "
+            "date?); kept as body text of that item",
+        )
+    ]
+
+
+def test_a_title_line_written_twice_is_read_once() -> None:
+    text = f"News\nAmbassador presented credentials 10.01.2026\nAmbassador presented  credentials 10.01.2026\nAkorda.{_cite('mfa', 2)}\n"
+    result = parse_dump(text, "d.txt")
+    assert [(i.line, i.title, i.body) for i in result.items] == [
+        (2, "Ambassador presented credentials", "Akorda.")
+    ]
+    assert result.problems == [Problem("d.txt", 3, "the title line of line 2 again; read once")]
