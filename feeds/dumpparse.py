@@ -62,11 +62,11 @@ MAX_LOOSE_TITLE_CHARS = 1_000
 # them, the Cyrillic labels in their three usual cases.
 ENDS_BODY = (
     r"(?:(?i:source)|Источник|ИСТОЧНИК|источник|Дереккөз|ДЕРЕККӨЗ|дереккөз)"
-    r"[ \t]{0,4}:[ \t]{0,4}(?i:https?://(?:www\.)?gov\.kz/)"
+    r"[ \t]{0,4}:[ \t]{0,4}<?(?i:https?://(?:www\.)?gov\.kz/)"
 )
-# Its reach around the "://", in characters: "Дереккөз", 4 blanks, ":", 4 blanks, "https"
-# before; "www.gov.kz/" after.
-ENDS_BODY_BEFORE, ENDS_BODY_AFTER = 8 + 4 + 1 + 4 + 5, 3 + 11
+# Its reach around the "://", in characters: "Дереккөз", 4 blanks, ":", 4 blanks, "<",
+# "https" before; "www.gov.kz/" after.
+ENDS_BODY_BEFORE, ENDS_BODY_AFTER = 8 + 4 + 1 + 4 + 1 + 5, 3 + 11
 _ENDS_BODY = re.compile(ENDS_BODY)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence

@@ -21,17 +21,17 @@ WORD_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # "Source : <url>", also in Russian and Kazakh; the URL ends at whitespace or where the
 # next citation is glued to it ("...kostanae/Source : https://..."). As a regular expression:
-#   CITATION_LABEL \s* (?P<url>https?://\S+?) (?= CITATION_LABEL | \s | $), ignoring case;
+#   CITATION_LABEL \s* <? (?P<url>https?://\S+?) (?= CITATION_LABEL | \s | $), ignoring case;
 # `extract_citations` finds exactly its matches without running it over every body (that
 # scan was 45 % of parsing a dump: tests/test_citations.py holds the two to each other).
 CITATION_LABEL = r"(?:Source|Источник|Дереккөз)\s*:"
-HAS_CITATION = re.compile(CITATION_LABEL + r"\s*https?://", re.IGNORECASE)
+HAS_CITATION = re.compile(CITATION_LABEL + r"\s*<?https?://", re.IGNORECASE)
 _LABEL_WORD = re.compile(r"Source|Источник|Дереккөз", re.IGNORECASE)
 _LABEL_WORD_AT_END = re.compile(r"(?:Source|Источник|Дереккөз)\Z", re.IGNORECASE)
 _LONGEST_LABEL_WORD = 8
 _SCHEME_AT_END = re.compile(r"https?\Z", re.IGNORECASE)
 _SPACE = re.compile(r"\s")
-_TRAILING_PUNCTUATION = ".,;:!)]}»”\"'"
+_TRAILING_PUNCTUATION = ".,;:!)]}>»”\"'"
 # /memleket/entities/<agency>/<kind...>/details/<id>: press/news, press/article, documents...
 # The agency must be a slug the web serves, and every part must fit its store column
 # (feeds/schema.py): PostgreSQL refuses the whole ingest otherwise.
@@ -135,7 +135,9 @@ def _citation_spans(body: str) -> Iterator[tuple[int, int, int]]:
 
 
 def _label_start(body: str, url: int) -> int | None:
-    """Where `CITATION_LABEL \\s*` ending right before `url` starts, or None."""
+    """Where `CITATION_LABEL \\s* <?` ending right before `url` starts, or None."""
+    if url and body[url - 1] == "<":  # "Source : <https://...>", as mail and Markdown write it
+        url -= 1
     colon = _skip_space_back(body, url)
     if colon == 0 or body[colon - 1] != ":":
         return None

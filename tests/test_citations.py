@@ -12,10 +12,10 @@ from tests.conftest import SAMPLE_DUMPS
 from tests.hostile_corpus import corpus
 
 REFERENCE = re.compile(
-    CITATION_LABEL + r"\s*(?P<url>https?://\S+?)(?=" + CITATION_LABEL + r"|\s|$)",
+    CITATION_LABEL + r"\s*<?(?P<url>https?://\S+?)(?=" + CITATION_LABEL + r"|\s|$)",
     re.IGNORECASE,
 )
-TRAILING = ".,;:!)]}»”\"'"
+TRAILING = ".,;:!)]}>»”\"'"
 
 
 def by_regex(body: str) -> Citations:
@@ -47,7 +47,7 @@ PIECES = st.sampled_from(
     [
         "Source", "source", "SOURCE", "Источник", "источник", "Дереккөз", "ДЕРЕККӨЗ", "ſource",
         ":", " : ", " ", "\n", "\t", "http", "https", "HTTPS", "httpſ", "://", "//", "www.gov.kz",
-        "/ru/memleket/entities/mfa/press/news/details/1139165?lang=kk", "x", ".", ")", "»",
+        "/ru/memleket/entities/mfa/press/news/details/1139165?lang=kk", "x", ".", ")", "»", "<", ">",
     ]
 )  # fmt: skip
 

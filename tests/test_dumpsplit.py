@@ -74,7 +74,7 @@ TITLE_LIKE = st.sampled_from(
      "\xa0", "Z 01.01.2026\u2028", "Source : https://www.gov.kz/x 01.01.2026", "\u0661", ";",
      # after a gov.kz Source line: titles with dates written otherwise, and repeated titles
      GOVKZ_SOURCE, "Source :\u200b https://gov.kz/", "x Дереккөз    :\t   HTTPS://WWW.GOV.KZ/",
-     "источник: http://gov.kz/ Source : https://a.kz/", "ИСТОЧНИК     : https://gov.kz/", "T 01.01.2026.", "T01.01.2026",
+     "источник: http://gov.kz/ Source : https://a.kz/", "ИСТОЧНИК     : https://gov.kz/", "Source : <https://gov.kz/x> 1.1.2026", "T 01.01.2026.", "T01.01.2026",
      "T 01.01.2026 10:30", "T 2026-01-01", "(1.1.2026)", "X 31.02.2026.", "T  01.01.2026"]
 )  # fmt: skip
 LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r"])

@@ -78,6 +78,18 @@ def test_other_govkz_link_kinds_and_languages() -> None:
     )
 
 
+def test_a_link_in_angle_brackets_is_cited() -> None:
+    """ "Source : <https://...>", as mail and Markdown write a link."""
+    text = (
+        "News\nTitle 10.01.2026\nBody.Source : <https://www.gov.kz/memleket/entities/mfa/press/"
+        "news/details/7?lang=en>\nNext 09.01.2026.\nSecond.\n"
+    )
+    result = parse_dump(text, "d.txt")
+    first, second = result.items
+    assert (first.body, first.link and first.link.id, first.other_sources) == ("Body.", "7", ())
+    assert (second.title, second.body) == ("Next", "Second.")  # a title is due after it
+
+
 def test_govkz_link_without_an_id_is_kept_as_a_source_and_reported() -> None:
     text = "News\nTitle 01.02.2026\nText.Source : https://www.gov.kz/memleket/entities/mfa?lang=en"
     result = parse_dump(text, "d.txt")
