@@ -16,6 +16,7 @@ from feeds.links import (
     GovkzLink,
     extract_citations,
     is_govkz_url,
+    is_valid_url,
     parse_govkz_link,
 )
 from feeds.textclean import (
@@ -393,7 +394,13 @@ def _pick_link(
             link = parsed
             continue
         others.append(url)
-        if link is None and is_govkz_url(url):
+        if not is_valid_url(url):
+            result.problems.append(
+                Problem(
+                    result.source, line, f"cited link {url} is not a valid URL; kept as a source"
+                )
+            )
+        elif link is None and is_govkz_url(url):
             result.problems.append(
                 Problem(
                     result.source,

@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
+from feeds.links import split_url
 from feeds.sanitize import clean_html, html_to_text
 from feeds.textclean import collapse_spaces, remove_unsafe_chars
 
@@ -76,8 +77,12 @@ def _image_url(heropic: str) -> str | None:
     URLs are no image of gov.kz's either."""
     if not heropic:
         return None
-    url = urljoin(PORTAL, heropic)
-    return url if urlsplit(url).scheme in ("http", "https") else None
+    try:
+        url = urljoin(PORTAL, heropic)
+    except ValueError:  # "http://[x": no URL at all
+        return None
+    parts = split_url(url)
+    return url if parts is not None and parts.scheme in ("http", "https") else None
 
 
 def parse_answer(payload: bytes, expected_id: str) -> Enrichment:

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from feeds.classify import TopicRules
 from feeds.enrich import (
@@ -32,6 +32,7 @@ from feeds.enrich import (
 from feeds.errors import AnswerTooLarge, FetchError, HostUnreachable
 from feeds.http import Answer, ApiClient
 from feeds.language import detect_language
+from feeds.links import split_url
 from feeds.records import LANGUAGE_SAMPLE
 from feeds.settings import Settings
 from feeds.store import DueFollow, Store, Touched
@@ -307,11 +308,23 @@ class Follower:
         return self.now() + wait
 
     def _redirect_target(self, url: str, answer: Answer) -> str:
-        target = urljoin(url, answer.headers.get("Location", ""))
-        if _origin(target) != self.origin:
-            host = urlsplit(target).hostname or "?"
+        location = answer.headers.get("Location", "")
+        try:
+            target = urljoin(url, location)
+        except ValueError:  # "https://[x": urlsplit refuses it
+            target = ""
+        parts = split_url(target) if target else None
+        if parts is None:
             raise ItemFailed(
-                f"redirect to another host ({host}) refused", "failed", self._later(GONE_RETRY)
+                f"redirect to {location[:200]!r}, not a URL, refused",
+                "failed",
+                self._later(GONE_RETRY),
+            )
+        if _origin(target) != self.origin:
+            raise ItemFailed(
+                f"redirect to another host ({parts.hostname or '?'}) refused",
+                "failed",
+                self._later(GONE_RETRY),
             )
         return target
 
@@ -332,6 +345,6 @@ class Follower:
         raise ItemFailed(f"HTTP {status}", "failed", next_try, transient=transient)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    parts = split_url(url)
+    return None if parts is None else (parts.scheme, (parts.hostname or "").lower(), parts.port)

@@ -5,7 +5,7 @@ its links and of the slugs we serve; and the pure parsing of `Source :` citation
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 GOVKZ_HOSTS = frozenset({"gov.kz", "www.gov.kz"})
 LANGUAGES = ("kk", "ru", "en")  # the portal's, as its ?lang= spells them
@@ -51,15 +51,36 @@ class GovkzLink:
     lang: str  # the link's ?lang=, "kk" when absent or unknown
 
 
+def split_url(url: str) -> SplitResult | None:
+    """`urlsplit`, or None for a URL it refuses: an unclosed "[" of an IPv6 host, a port
+    that is no number or out of range. Dumps, answers and stored items hold such; urlsplit
+    raises ValueError for them, which stopped the parse of a whole dump at one citation."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - the port is checked only when read
+    except ValueError:
+        return None
+    return parts
+
+
+def is_valid_url(url: str) -> bool:
+    return split_url(url) is not None
+
+
 def is_govkz_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in GOVKZ_HOSTS
+    parts = split_url(url)
+    return parts is not None and (parts.hostname or "").lower() in GOVKZ_HOSTS
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def parse_govkz_link(url: str) -> GovkzLink | None:
     """The agency, content kind and id of a gov.kz entity link, or None if it is not one."""
-    parts = urlsplit(url)
-    if (parts.hostname or "").lower() not in GOVKZ_HOSTS or parts.username or parts.port:
+    parts = split_url(url)
+    if parts is None or (parts.hostname or "").lower() not in GOVKZ_HOSTS or parts.username:
+        return None
+    if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         return None
     match = _ENTITY_PATH.match(parts.path)
     if not match or len(match["kind"].strip("/")) > MAX_KIND:
@@ -76,8 +97,8 @@ def parse_govkz_link(url: str) -> GovkzLink | None:
 
 def in_language(url: str, lang: str) -> str:
     """The same gov.kz page in another language (its `?lang=`); any other URL unchanged."""
-    parts = urlsplit(url)
-    if (parts.hostname or "").lower() not in GOVKZ_HOSTS:
+    parts = split_url(url)
+    if parts is None or (parts.hostname or "").lower() not in GOVKZ_HOSTS:
         return url
     query = [(name, value) for name, value in parse_qsl(parts.query) if name != "lang"]
     return urlunsplit(parts._replace(query=urlencode([*query, ("lang", lang)])))

@@ -15,14 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from flask import Response, request
 
 from feeds.catalog import Agency
 from feeds.feedmodel import FeedRef
 from feeds.feedservice import FeedService
-from feeds.links import GOVKZ_HOSTS, LANGUAGE_ORDER
+from feeds.links import GOVKZ_HOSTS, LANGUAGE_ORDER, split_url
 from feeds.records import KAZAKHSTAN
 from feeds.store import FeedCount
 
@@ -261,8 +260,8 @@ def feed_summary(service: FeedService, ref: FeedRef) -> FeedSummary:
 
 def is_govkz(url: str) -> bool:
     """Whether a link goes to the gov.kz portal (the pages link there and nowhere else)."""
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and (parts.hostname or "") in GOVKZ_HOSTS
+    parts = split_url(url)
+    return parts is not None and parts.scheme in ("http", "https") and parts.hostname in GOVKZ_HOSTS
 
 
 # -- feeds opened in a browser tab ----------------------------------------------------------

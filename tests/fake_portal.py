@@ -12,6 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from werkzeug import Response
+from werkzeug.datastructures import Headers
 
 from feeds.enrich import API_PATH
 
@@ -125,3 +129,11 @@ class FakePortal:
         handler.send_header("Content-Length", str(len(reply.body)))
         handler.end_headers()
         handler.wfile.write(reply.body)
+
+
+class RawHeaders(Response):
+    """An answer whose headers go out as written, as any server's may: Werkzeug's own
+    would make its Location a proper URI first, and fail (500) on one it cannot parse."""
+
+    def get_wsgi_headers(self, environ: Any) -> Headers:
+        return Headers(self.headers)

@@ -11,6 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import PROJECT, SAMPLE_DUMPS
+from tests.fake_portal import RawHeaders
 
 SAMPLE = SAMPLE_DUMPS[0]
 
@@ -96,6 +97,25 @@ def test_ingest_glob_url_and_failures_keep_going(
         f"{tmp_path}/none-*.txt: NOT READ: {tmp_path}/none-*.txt: no file matches this pattern",
         f"{missing}: NOT READ: {missing}: cannot read: No such file or directory",
         f"{httpserver.url_for('/gone.txt')}: NOT READ: {httpserver.url_for('/gone.txt')}: HTTP 404 NOT FOUND",
+    ]
+
+
+def test_a_dump_url_redirecting_to_what_urllib_refuses_is_not_read_and_the_rest_is(
+    database: Path, httpserver: HTTPServer
+) -> None:
+    """requests raises ValueError, no RequestException, for such a Location."""
+    httpserver.expect_request("/moved.txt").respond_with_handler(
+        lambda request: RawHeaders("", status=301, headers={"Location": "http://[::1/dump.txt"})
+    )
+    moved = httpserver.url_for("/moved.txt")
+    result = feeds("ingest", moved, str(SAMPLE), database=database)
+    assert result.returncode == 1
+    assert untimed(result.stdout) == [
+        f"{SAMPLE}: 19 items found, 19 new, 0 updated, 0 unchanged, 0 problems",
+        "total: 2 sources (1 not read), 19 new, 0 updated",
+    ]
+    assert result.stderr.splitlines() == [
+        f"{moved}: NOT READ: {moved}: redirect to a Location that is not a URL (Invalid IPv6 URL)"
     ]
 
 

@@ -20,6 +20,7 @@ from feeds.ingest import Ingester
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.web import create_app
+from tests.fake_portal import RawHeaders
 from tests.test_gunicorn import free_port
 
 API = "/api/v1/public/content-manager/news/{}"
@@ -286,6 +287,35 @@ def test_redirects_stay_on_the_portal(app: Flask, httpserver: HTTPServer) -> Non
         assert state_of(app, LOST_LETTER)["status"] == "ok"
     finally:
         other.stop()
+
+
+@pytest.mark.parametrize(
+    ("location", "error"),
+    [
+        ("https://[::1/x", "redirect to a Location that is not a URL (Invalid IPv6 URL)"),
+        (
+            "https://www.gov.kz:port/x",
+            "redirect to 'https://www.gov.kz:port/x', not a URL, refused",
+        ),
+    ],
+)
+def test_a_redirect_to_what_urllib_refuses_fails_that_item_only(
+    app: Flask, httpserver: HTTPServer, location: str, error: str
+) -> None:
+    """urlsplit raises ValueError for these; the run used to stop at the first."""
+    httpserver.expect_request(API.format(MOD_ONLY_SOURCE)).respond_with_handler(
+        lambda request: RawHeaders("", status=302, headers={"Location": location})
+    )
+    httpserver.expect_request(API.format(LOST_LETTER)).respond_with_json(news(LOST_LETTER))
+    only(app, httpserver, MOD_ONLY_SOURCE)
+    store: Store = app.extensions["feeds"].store
+    (lost,) = [r for r in store.item_rows() if r["govkz_id"] == LOST_LETTER]
+    store.save_follow_failure(lost["id"], "pending", "", datetime.now(UTC) - timedelta(seconds=1))
+    report = follower(app).run()
+    assert (report.attempted, report.changed, report.failed) == (2, 1, 1)
+    url = httpserver.url_for(API.format(MOD_ONLY_SOURCE))
+    assert state_of(app, MOD_ONLY_SOURCE)["last_error"] == f"{url}: {error}"
+    assert state_of(app, LOST_LETTER)["status"] == "ok"
 
 
 def test_slow_answer_times_out_and_backs_off_the_item(app: Flask, httpserver: HTTPServer) -> None:

@@ -602,6 +602,23 @@ def test_feed_url_page_escapes_everything(
         assert text(doc.xpath("//article/p")[1]) == "<img src=x onerror=alert(1)> body."
 
 
+def test_an_item_citing_a_link_urllib_refuses_is_served_everywhere(
+    app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
+) -> None:
+    """urlsplit raises ValueError for "https://[..."; the item keeps it as its source and
+    every page and feed holding the item is served."""
+    bad = "https://[www.gov.kz/memleket/entities/mfa/press/news/details/5"
+    dump = tmp_path / "bad-link.txt"
+    dump.write_text(f"News\nA release citing a bad link 11.01.2026\nBody.Source : {bad}\n")
+    Ingester(app.extensions["feeds"].store, settings).run([str(dump)])
+    feed = feedparser.parse(client.get("/topics/news.atom").data)
+    (entry,) = [e for e in feed.entries if e.title == "A release citing a bad link"]
+    page = client.get(entry.link.removeprefix("http://localhost"))
+    assert page.status_code == 200 and bad in page.get_data(as_text=True)
+    for path in ("/all.json", "/all.rss", "/", "/topics/news", "/search?q=release"):
+        assert client.get(path).status_code == 200, path
+
+
 @pytest.mark.parametrize(
     ("headers", "page"),
     [

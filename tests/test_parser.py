@@ -78,6 +78,33 @@ def test_other_govkz_link_kinds_and_languages() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.gov.kz:abc/memleket/entities/mfa/press/news/details/1",
+        "https://www.gov.kz:99999/memleket/entities/mfa/press/news/details/1",
+        "https://[www.gov.kz/memleket/entities/mfa/press/news/details/1",
+    ],
+)
+def test_a_cited_link_urllib_refuses_is_reported_and_the_dump_still_parses(url: str) -> None:
+    """urlsplit raises ValueError for these: one such citation stopped the whole dump."""
+    text = f"News\nTitle 10.01.2026\nBody.Source : {url}\nNext 09.01.2026\nSecond.\n"
+    result = parse_dump(text, "d.txt")
+    assert [(i.title, i.body, i.link, i.other_sources) for i in result.items] == [
+        ("Title", "Body.", None, (url,)),
+        ("Next", "Second.", None, ()),
+    ]
+    assert result.problems == [
+        Problem("d.txt", 2, f"cited link {url} is not a valid URL; kept as a source")
+    ]
+
+
+def test_a_govkz_link_with_its_default_port_is_the_items_link() -> None:
+    url = "https://www.gov.kz:443/memleket/entities/mfa/press/news/details/7?lang=en"
+    (item,) = parse_dump(f"News\nTitle 10.01.2026\nBody.Source : {url}\n", "d.txt").items
+    assert item.link and (item.link.agency, item.link.id) == ("mfa", "7")
+
+
 def test_a_link_in_angle_brackets_is_cited() -> None:
     """ "Source : <https://...>", as mail and Markdown write a link."""
     text = (
