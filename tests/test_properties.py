@@ -2,8 +2,9 @@
 through the dump writer."""
 
 from datetime import date
+from itertools import pairwise
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from feeds.dumpparse import parse_dump
@@ -66,6 +67,12 @@ def test_any_bytes_parse_without_error(data: bytes) -> None:
 @given(st.sampled_from(["News", "World", "Жаңалықтар"]), st.lists(dump_items(), max_size=8))
 @settings(max_examples=200)
 def test_items_round_trip_through_the_writer(section: str, items: list[DumpItem]) -> None:
+    # An item of only a title line, then one of the same title and day: the dump holds the
+    # title line twice in a row, which the parser reads once (SPEC: a title line written
+    # twice); no dump can say it was two items.
+    assume(
+        not any(_title_only(a) and (a.title, a.day) == (b.title, b.day) for a, b in pairwise(items))
+    )
     result = parse_dump(write_dump(section, items), "round.txt")
     assert result.problems == []
     assert result.section == section
@@ -73,3 +80,7 @@ def test_items_round_trip_through_the_writer(section: str, items: list[DumpItem]
         (i.title, i.day, i.body, i.link.url if i.link else None, i.other_sources)
         for i in result.items
     ] == [(i.title, i.day, i.body, i.link, i.other_sources) for i in items]
+
+
+def _title_only(item: DumpItem) -> bool:
+    return not (item.body or item.link or item.other_sources)

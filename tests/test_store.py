@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,30 @@ def test_0005_gives_an_old_store_the_ids_a_fresh_ingest_gives(
     ]
     store.close()
     fresh.close()
+
+
+_STARTS_AT = """
+import sys, time
+from feeds.store import Store
+
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all at the same moment
+Store(sys.argv[1]).close()
+"""
+
+
+def test_processes_starting_at_once_on_a_new_store_all_open_it(database_url: str) -> None:
+    """A web server, an ingest from cron and a scheduler started together on an empty store:
+    one migrates, the others wait for it and find the schema current (they used to race to
+    CREATE TABLE, and all but one failed to start)."""
+    at = str(time.time() + 2)
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", _STARTS_AT, database_url, at], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=60)[1] for process in starts]
+    assert [process.returncode for process in starts] == [0, 0, 0, 0], errors
+    store = Store(database_url)
+    assert store.revision() == head_revision()
+    store.close()

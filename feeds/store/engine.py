@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -116,6 +116,23 @@ def wrapped_errors() -> Iterator[None]:
         raise store_error(exc) from exc
 
 
+MIGRATION_LOCK = 0x6D69677261  # "migra": an advisory lock key of its own (not the leader's)
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """Make the upgrade one transaction that a second process starting at once waits for,
+    then finds the schema current: two processes on a new store used to race to CREATE
+    TABLE, and the loser failed to start."""
+    if connection.dialect.name == "sqlite":
+        # pysqlite runs DDL outside any transaction: killed between two CREATE TABLEs, a
+        # first start left half a schema that no later start could migrate. An explicit
+        # BEGIN makes it one transaction; IMMEDIATE takes the write lock at once.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        # Released with the transaction, and by the server if this process dies.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
 class StoreBase:
     """What every part of the store shares: the engine, per-thread resources, the schema's
     revision, and connections whose failures come out as `StoreError`s."""
@@ -131,13 +148,7 @@ class StoreBase:
         """Create or upgrade the schema to the newest revision (a no-op when current)."""
         try:
             with self.engine.begin() as connection:
-                if connection.dialect.name == "sqlite":
-                    # pysqlite runs DDL outside any transaction: killed between two CREATE
-                    # TABLEs, a first start left half a schema that no later start could
-                    # migrate. An explicit BEGIN makes the whole upgrade one transaction, and
-                    # IMMEDIATE makes a second process starting at once wait, then find the
-                    # schema current.
-                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                _lock_for_migration(connection)
                 config = alembic_config(connection)
                 head = ScriptDirectory.from_config(config).get_current_head()
                 if MigrationContext.configure(connection).get_current_revision() != head:
