@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 GOVKZ_HOSTS = frozenset({"gov.kz", "www.gov.kz"})
+PORTAL_HOST = "www.gov.kz"  # where the portal serves its pages
 LANGUAGES = ("kk", "ru", "en")  # the portal's, as its ?lang= spells them
 DEFAULT_LANG = "kk"  # a link without ?lang= is the portal's Kazakh interface
 LANGUAGE_ORDER = ("en", "ru", "kk")  # the order pages show them and rules list their terms
@@ -96,12 +97,18 @@ def parse_govkz_link(url: str) -> GovkzLink | None:
 
 
 def in_language(url: str, lang: str) -> str:
-    """The same gov.kz page in another language (its `?lang=`); any other URL unchanged."""
+    """The same gov.kz page in another language (its `?lang=`), at the portal's own address
+    (`https://www.gov.kz`, whatever scheme, case, port or host the dump wrote: an `http://`
+    link would send readers over plain HTTP); any other URL unchanged."""
     parts = split_url(url)
     if parts is None or (parts.hostname or "").lower() not in GOVKZ_HOSTS:
         return url
     query = [(name, value) for name, value in parse_qsl(parts.query) if name != "lang"]
-    return urlunsplit(parts._replace(query=urlencode([*query, ("lang", lang)])))
+    return urlunsplit(
+        parts._replace(
+            scheme="https", netloc=PORTAL_HOST, query=urlencode([*query, ("lang", lang)])
+        )
+    )
 
 
 def preferred_language(languages: Iterable[str], preference: Sequence[str]) -> str:

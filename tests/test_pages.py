@@ -602,6 +602,25 @@ def test_feed_url_page_escapes_everything(
         assert text(doc.xpath("//article/p")[1]) == "<img src=x onerror=alert(1)> body."
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "http://gov.kz/memleket/entities/mfa/press/news/details/7?lang=kk",
+        "HTTPS://WWW.GOV.KZ/memleket/entities/mfa/press/news/details/7",
+        "https://www.gov.kz:443/memleket/entities/mfa/press/news/details/7?lang=ru",
+    ],
+)
+def test_an_entrys_link_is_the_portals_own_address_whatever_the_dump_wrote(
+    app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path, written: str
+) -> None:
+    dump = tmp_path / "links.txt"
+    dump.write_text(f"News\nA release with an odd link 11.01.2026\nBody.Source : {written}\n")
+    Ingester(app.extensions["feeds"].store, settings).run([str(dump)])
+    feed = feedparser.parse(client.get("/agencies/mfa.atom").data)
+    (entry,) = [e for e in feed.entries if e.title == "A release with an odd link"]
+    assert entry.link == "https://www.gov.kz/memleket/entities/mfa/press/news/details/7?lang=en"
+
+
 def test_an_item_citing_a_link_urllib_refuses_is_served_everywhere(
     app: Flask, client: FlaskClient, settings: Settings, tmp_path: Path
 ) -> None:
