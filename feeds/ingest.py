@@ -21,8 +21,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -48,7 +48,7 @@ from feeds.itemparse import (
     sort_problems,
 )
 from feeds.parsepool import ParsePool, Task, parse_items
-from feeds.records import ItemRecord
+from feeds.records import KAZAKHSTAN, ItemRecord
 from feeds.search_terms import release_terms
 from feeds.settings import Settings
 from feeds.sources import DumpBytes, Source, expand, scan_bytes, scan_file
@@ -143,6 +143,7 @@ class _Dump:
     def __post_init__(self) -> None:
         self.fingerprints = Fingerprints(parse_salt(), self.section)
 
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     found: int = 0
     segments: int = 0
     total: int = 0  # the dump's bytes
@@ -224,14 +225,17 @@ class Ingester:
         problems.extend(head_problems)
         analysed = _Analysed(self.rules)
         use_pool = self.settings.ingest_workers > 1 and size >= POOL_MIN_BYTES
+        now = datetime.now(UTC)
         with self.store.source_ingest(
             dump.name,
-            datetime.now(UTC),
+            now,
             analysed.topics_of,
             self.settings.languages,
             analysed.terms_of,
         ) as session:
-            run = _Dump(dump.name, section, session, DumpOrder(dump.name), problems, total=size)
+            run = _Dump(
+                dump.name, section, session, DumpOrder(dump.name), problems, now=now, total=size
+            )
             pending: deque[_Batch] = deque()
             for tasks in _batches(parts, section):
                 pending.append(self._start_batch(run, tasks, use_pool))
@@ -297,6 +301,8 @@ class Ingester:
             run.seen.append(int(fp[:16], 16))
             known = batch.known.get(fp)
             item = ParsedItem(segment.line, None, known.problems) if known else next(parsed)
+            if item.record is not None and item.record.published > run.now + FUTURE_GRACE:
+                item = _dated_when_read(item, item.record, run.now)
             run.problems.extend(item.problems_in(run.name))
             key = known.key if known else (item.record.key if item.record else None)
             if key is None:
@@ -324,6 +330,23 @@ class Ingester:
             step = max(0, min(batch.size, run.total - run.progressed))
             bar(step)
             run.progressed += step
+
+
+# A title dated after this (a day-month swap, a typo of the year) would stay on top of every
+# feed, and move each feed's `updated`, until that day; tomorrow is only another time zone.
+FUTURE_GRACE = timedelta(days=1)
+
+
+def _dated_when_read(item: ParsedItem, record: ItemRecord, now: datetime) -> ParsedItem:
+    """The item dated when this ingest first read it, and a problem saying so: the words
+    stay true when its segment's problems are told again in a later ingest."""
+    when = now.replace(microsecond=0)
+    message = (
+        f"title date {record.day:%d.%m.%Y} is after the day it was first read "
+        f"({when.astimezone(KAZAKHSTAN):%d.%m.%Y}); dated when first read"
+    )
+    dated = replace(record, published=when)
+    return replace(item, record=dated, problems=(*item.problems, (0, message)))
 
 
 def _placed(record: ItemRecord, position: int) -> ItemRecord:

@@ -8,7 +8,7 @@ import os
 import signal
 from contextlib import suppress
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from feeds.dumpwrite import DumpItem, write_dump
 from feeds.errors import Problem
 from feeds.ingest import Ingester, parse_bytes
 from feeds.parsepool import ParsePool
+from feeds.records import KAZAKHSTAN, day_start
 from feeds.search_terms import release_terms
 from feeds.searchquery import parse_search
 from feeds.settings import Settings
@@ -297,3 +298,42 @@ def test_the_progress_bar_counts_the_dumps_bytes_to_its_size(
     Ingester(store, settings, progress=progress).ingest(Source(str(dump)))
     total, steps = bars[str(dump)]
     assert total == dump.stat().st_size and sum(steps) == total and len(steps) == 7
+
+
+def test_a_title_dated_days_ahead_is_dated_when_first_read_and_told_at_each_ingest(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    """A day-month swap (01.10 for 10.01) or a year's typo would keep an entry on top of
+    every feed, and every feed's `updated` in the future, until that day."""
+    today = datetime.now(KAZAKHSTAN).date()
+    ahead, tomorrow = today + timedelta(days=40), today + timedelta(days=1)
+    path = tmp_path / "ahead.txt"
+    body = {"body": "A body.", "other_sources": ()}
+    path.write_text(
+        write_dump(
+            "News",
+            [
+                DumpItem("Dated ahead", ahead, link=LINK.format(agency="mfa", id=1), **body),
+                DumpItem("Dated tomorrow", tomorrow, link=LINK.format(agency="mfa", id=2), **body),
+                DumpItem("Dated today", today, link=LINK.format(agency="mfa", id=3), **body),
+            ],
+        ),
+        encoding="utf-8",
+    )
+    started = datetime.now(UTC).replace(microsecond=0)
+    report = Ingester(store, settings).ingest(Source(str(path)))
+    rows = {row["title"]: row for row in store.item_rows()}
+    assert started <= rows["Dated ahead"]["published"] <= datetime.now(UTC)
+    assert rows["Dated ahead"]["updated"] == rows["Dated ahead"]["published"]
+    assert rows["Dated tomorrow"]["published"] == day_start(tomorrow)  # another time zone
+    assert rows["Dated today"]["published"] == day_start(today)
+    told = Problem(
+        str(path),
+        2,
+        f"title date {ahead:%d.%m.%Y} is after the day it was first read ({today:%d.%m.%Y}); "
+        "dated when first read",
+    )
+    assert report.problems == [told]
+    again = Ingester(store, settings).ingest(Source(str(path)))
+    assert again.problems == [told] and again.counts.unchanged == 3
+    assert {row["title"]: row for row in store.item_rows()} == rows
