@@ -68,7 +68,9 @@ ENDS_BODY = (
 # Its reach around the "://", in characters: "Дереккөз", 4 blanks, ":", 4 blanks, "<",
 # "https" before; "www.gov.kz/" after.
 ENDS_BODY_BEFORE, ENDS_BODY_AFTER = 8 + 4 + 1 + 4 + 1 + 5, 3 + 11
-_ENDS_BODY = re.compile(ENDS_BODY)
+# ASCII: on text, a case-insensitive "s" also matches "ſ" (U+017F) and "k" the Kelvin sign,
+# which the bytes pattern cannot; the two must say the same of every line.
+_ENDS_BODY = re.compile(ENDS_BODY, re.ASCII)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MIN_YEAR, MAX_YEAR = 1991, 2100  # gov.kz cannot publish before Kazakhstan's independence
 # Far above any real press release (the samples' longest line has 9,600 characters), low
@@ -171,9 +173,24 @@ def _loose_title(line: str) -> tuple[str, dict[str, str]] | None:
     return line[: match.start()].rstrip(), {"stamp": stamp, **parts}
 
 
+MAX_LOOSE_RAW_CHARS = 4 * MAX_LOOSE_TITLE_CHARS
+LOOSE_TAIL_CHARS = 32  # a date, a time, "г." and blanks after it
+
+
+def may_be_loose(raw: str) -> bool:
+    """A raw line that may be read as a title with its date written otherwise: not too long,
+    a digit near its end. Body lines after a Source line cost no cleaning to find they are
+    none (the segmenter tests the same on bytes)."""
+    if len(raw) > MAX_LOOSE_RAW_CHARS:
+        return False
+    return any(char.isdigit() for char in raw[-LOOSE_TAIL_CHARS:])
+
+
 def is_loose_title_line(raw: str) -> bool:
     """True when, after a Source line, the parser starts an item at this raw line though it
     is no title line: `_loose_title(...) is not None` of the cleaned line."""
+    if not may_be_loose(raw):
+        return False
     text, _ = remove_unsafe_chars(decode_references(raw))
     return _loose_title(collapse_spaces(text)) is not None
 
@@ -242,7 +259,9 @@ def parse_lines(
                 block.body.append("")
             continue
         after_source, ended = ended, ended or ends_body(raw)
-        title = _title_date(line) or (_loose_title(line) if after_source else None)
+        title = _title_date(line) or (
+            _loose_title(line) if after_source and may_be_loose(raw) else None
+        )
         if not seen_content:
             seen_content = True
             if title is None:

@@ -21,6 +21,8 @@ from feeds.dumpparse import (
     ENDS_BODY,
     ENDS_BODY_AFTER,
     ENDS_BODY_BEFORE,
+    LOOSE_TAIL_CHARS,
+    MAX_LOOSE_RAW_CHARS,
     clean_line,
     is_loose_title_line,
     is_title_line,
@@ -109,9 +111,7 @@ def segments(lines: Iterable[bytes]) -> Iterator[Segment]:
     ended = False  # a gov.kz Source line was read since the last title
     heading: bytes | None = None  # the segment's title line, while only its repeats followed
     for number, raw in enumerate(lines, start=1):
-        cut = bool(raw) and (
-            _may_be_title(raw) or (ended and is_loose_title_line(raw.decode("utf-8", UTF8_ERRORS)))
-        )
+        cut = bool(raw) and (_may_be_title(raw) or (ended and _may_be_loose_title(raw)))
         if cut and heading is not None and _same_line(raw, heading):
             held.append(raw)  # the parser reports the repeat and keeps reading this item
         elif cut:
@@ -123,6 +123,20 @@ def segments(lines: Iterable[bytes]) -> Iterator[Segment]:
             ended = ended or _ends_body(raw)
     if number:
         yield Segment(start, b"\n".join(held), len(held), head=head)
+
+
+_DIGIT_OR_NOT_ASCII = re.compile(rb"[0-9\x80-\xff]")
+
+
+def _may_be_loose_title(raw: bytes) -> bool:
+    """`dumpparse.is_loose_title_line` of the decoded line. A character is 1 to 4 bytes:
+    a line of over 4 bytes a character allowed, or whose last characters' bytes hold no
+    digit and nothing beyond ASCII (where a Unicode digit would be), is not decoded."""
+    if len(raw) > 4 * MAX_LOOSE_RAW_CHARS:
+        return False
+    if not _DIGIT_OR_NOT_ASCII.search(raw, max(0, len(raw) - 4 * LOOSE_TAIL_CHARS)):
+        return False
+    return is_loose_title_line(raw.decode("utf-8", UTF8_ERRORS))
 
 
 def _same_line(raw: bytes, other: bytes) -> bool:

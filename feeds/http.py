@@ -145,7 +145,7 @@ class ApiClient:
         except requests.RequestException as exc:
             raise _request_error(exc) from None
         except ValueError as exc:  # requests parses a redirect's Location even when not following
-            raise FetchError(f"redirect to a Location that is not a URL ({exc})") from None
+            raise FetchError(f"a URL urllib cannot parse, asked or redirected to ({exc})") from None
         with response:
             if response.status_code != 200:
                 return Answer(response.status_code, response.headers)
@@ -213,8 +213,10 @@ class DumpClient:
                 return Fetched(200, body, *validators)
         except requests.RequestException as exc:
             raise SourceError(f"{url}: {_reason(exc)}") from None
-        except ValueError as exc:  # urllib's, for a redirect's Location it cannot parse
-            raise SourceError(f"{url}: redirect to a Location that is not a URL ({exc})") from None
+        except ValueError as exc:  # urllib's, for a URL it cannot parse (a redirect's Location)
+            raise SourceError(
+                f"{url}: a URL urllib cannot parse, asked or redirected to ({exc})"
+            ) from None
 
 
 class FormPoster:
@@ -231,8 +233,8 @@ class FormPoster:
                 return response.status_code
         except requests.RequestException as exc:
             raise FetchError(_reason(exc)) from None
-        except ValueError as exc:  # urllib's, for a redirect's Location it cannot parse
-            raise FetchError(f"redirect to a Location that is not a URL ({exc})") from None
+        except ValueError as exc:  # urllib's, for a URL it cannot parse (a redirect's Location)
+            raise FetchError(f"a URL urllib cannot parse, asked or redirected to ({exc})") from None
 
 
 def _reason(exc: requests.RequestException) -> str:

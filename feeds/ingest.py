@@ -26,7 +26,17 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from feeds import decoding, dumpparse, dumpsplit, itemparse, language, links, records, textclean
+from feeds import (
+    decoding,
+    dumpparse,
+    dumpsplit,
+    itemparse,
+    language,
+    legacy,
+    links,
+    records,
+    textclean,
+)
 from feeds.classify import TopicRules, load_topics
 from feeds.decoding import decode_dump
 from feeds.dumpsplit import (
@@ -63,7 +73,17 @@ SEGMENTS = 500  # segments looked up, parsed and written at a time
 AHEAD = 2  # batches being parsed by the pool while the ingest writes the one before
 POOL_MIN_BYTES = 4_000_000  # smaller dumps (about 3,500 items) parse faster than a pool starts
 POOL_MIN_SEGMENTS = 200  # fewer new segments in a batch are parsed here: a grown dump's few
-PARSE_MODULES = (decoding, dumpparse, dumpsplit, itemparse, language, links, records, textclean)
+PARSE_MODULES = (
+    decoding,
+    dumpparse,
+    dumpsplit,
+    itemparse,
+    language,
+    legacy,
+    links,
+    records,
+    textclean,
+)
 
 
 @cache
@@ -338,11 +358,11 @@ FUTURE_GRACE = timedelta(days=1)
 
 
 def _dated_when_read(item: ParsedItem, record: ItemRecord, now: datetime) -> ParsedItem:
-    """The item dated when this ingest first read it, and a problem saying so: the words
-    stay true when its segment's problems are told again in a later ingest."""
+    """The item dated now (the store keeps a known item's first date), and a problem saying
+    so in words that stay true when a later ingest tells its segment's problems again."""
     when = now.replace(microsecond=0)
     message = (
-        f"title date {record.day:%d.%m.%Y} is after the day it was first read "
+        f"title date {record.day:%d.%m.%Y} is after the day of the ingest that read it "
         f"({when.astimezone(KAZAKHSTAN):%d.%m.%Y}); dated when first read"
     )
     dated = replace(record, published=when)

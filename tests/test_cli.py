@@ -115,7 +115,7 @@ def test_a_dump_url_redirecting_to_what_urllib_refuses_is_not_read_and_the_rest_
         "total: 2 sources (1 not read), 19 new, 0 updated",
     ]
     assert result.stderr.splitlines() == [
-        f"{moved}: NOT READ: {moved}: redirect to a Location that is not a URL (Invalid IPv6 URL)"
+        f"{moved}: NOT READ: {moved}: a URL urllib cannot parse, asked or redirected to (Invalid IPv6 URL)"
     ]
 
 

@@ -113,3 +113,47 @@ def test_a_damaged_byte_in_an_ascii_line_is_not_taken_for_an_encoding() -> None:
         (3, "undecodable byte 0xff at byte "),
         (5, "undecodable byte 0xff at byte "),
     ]
+
+
+def test_a_byte_the_guessed_encoding_has_no_character_for_is_replaced_and_told() -> None:
+    """cp1251 has no 0x98: the strict decode of the chosen encoding used to raise."""
+    text, problems = decode_dump(RUSSIAN.encode("cp1251") + b"stray \x98 byte\n", "ru.txt")
+    assert text == RUSSIAN + "stray \ufffd byte\n"
+    assert problems == [
+        Problem(
+            "ru.txt",
+            None,
+            "not UTF-8; read as cp1251 (guessed), please write dumps in UTF-8; "
+            "1 byte(s) that cp1251 has no character for replaced by U+FFFD",
+        )
+    ]
+
+
+def test_an_english_utf8_dump_with_few_quotes_and_cp1251_items_appended_is_read_by_line() -> None:
+    """Its Cyrillic bytes outnumber its UTF-8 quotes, yet it is a UTF-8 dump: whole lines of
+    it are good UTF-8 (read whole as Mac Cyrillic, every quote became "вАЬ")."""
+    link = "https://www.gov.kz/memleket/entities/akimat/press/news/details/{}?lang=en"
+    english = "World\n" + "".join(
+        f"Minister “Smith” opened plant {i} 20.12.2025\nThe mayor’s words.\n"
+        f"Source : {link.format(i)}\n"
+        for i in range(1, 6)
+    )
+    russian = "Министерство финансов сообщает о налогах и бюджете страны 10.01.2026\n" * 6
+    text, problems = decode_dump(english.encode() + russian.encode("cp1251"), "d.txt")
+    assert text == english + russian
+    message = "not UTF-8; read as cp1251 (guessed), please write dumps in UTF-8"
+    assert problems == [Problem("d.txt", line, message) for line in range(17, 23)]
+
+
+def test_kazakh_typed_in_cp1251_with_latin_letters_for_its_own_is_read_as_cp1251() -> None:
+    """cp1251 has no қ, ң, ә, і: people type к, н, а and a Latin "i". A Latin letter beside a
+    Cyrillic one counted against the table, and the dump came out as U+FFFD."""
+    typed = (
+        "Жаналыктар\nКазакстан Республикасынын Каржы министрлiгi салык ережелерiн жариялады "
+        "10.01.2026\nМинистрлiк мaлiметi бойынша, бул озгерiстер бизнеске комектеседi.\n"
+    ) * 20
+    text, problems = decode_dump(typed.encode("cp1251"), "kk.txt")
+    assert text == typed
+    assert problems == [
+        Problem("kk.txt", None, "not UTF-8; read as cp1251 (guessed), please write dumps in UTF-8")
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -34,7 +34,7 @@ from feeds.textclean import collapse_spaces, remove_unsafe_chars
 from feeds.web import create_app
 from tests.hostile_corpus import HostileDump, corpus
 from tests.reliability import ATOM, check_every_feed, load_w3c, w3c_errors, walk
-from tests.test_properties import dump_items
+from tests.test_properties import dump_can_say, dump_items
 
 CORPUS = list(corpus())
 
@@ -122,6 +122,7 @@ NOISE = st.text(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_noise_between_items_loses_no_item(items: list[DumpItem], noise: list[list[str]]) -> None:
     """Lines of junk after any item change no item's identity, title, date or link."""
+    assume(dump_can_say(items))
     clean = parse_dump(write_dump("News", items), "clean.txt")
     noisy_text = "News\n" + "\n".join(
         "\n".join([write_item(item), *noise[index]]) for index, item in enumerate(items)

@@ -330,8 +330,8 @@ def test_a_title_dated_days_ahead_is_dated_when_first_read_and_told_at_each_inge
     told = Problem(
         str(path),
         2,
-        f"title date {ahead:%d.%m.%Y} is after the day it was first read ({today:%d.%m.%Y}); "
-        "dated when first read",
+        f"title date {ahead:%d.%m.%Y} is after the day of the ingest that read it "
+        f"({today:%d.%m.%Y}); dated when first read",
     )
     assert report.problems == [told]
     again = Ingester(store, settings).ingest(Source(str(path)))
