@@ -24,19 +24,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from importlib import import_module
 from pathlib import Path
 
-from feeds import (
-    decoding,
-    dumpparse,
-    dumpsplit,
-    itemparse,
-    language,
-    legacy,
-    links,
-    records,
-    textclean,
-)
 from feeds.classify import TopicRules, load_topics
 from feeds.decoding import decode_dump
 from feeds.dumpsplit import (
@@ -73,17 +63,11 @@ SEGMENTS = 500  # segments looked up, parsed and written at a time
 AHEAD = 2  # batches being parsed by the pool while the ingest writes the one before
 POOL_MIN_BYTES = 4_000_000  # smaller dumps (about 3,500 items) parse faster than a pool starts
 POOL_MIN_SEGMENTS = 200  # fewer new segments in a batch are parsed here: a grown dump's few
-PARSE_MODULES = (
-    decoding,
-    dumpparse,
-    dumpsplit,
-    itemparse,
-    language,
-    legacy,
-    links,
-    records,
-    textclean,
+# The modules whose code a parse depends on (`parse_salt`).
+_PARSE_MODULE_NAMES = (
+    "decoding dumpparse dumpsplit itemparse language legacy links records textclean"
 )
+PARSE_MODULES = tuple(import_module(f"feeds.{name}") for name in _PARSE_MODULE_NAMES.split())
 
 
 @cache

@@ -166,18 +166,25 @@ def children(pid: int) -> list[int]:
     """Direct child processes (gunicorn's workers of its master)."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
+        try:
+            text = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
         found.extend(int(child) for child in text)
     return sorted(set(found))
 
 
-def is_scheduler(pid: int) -> bool:
-    """`feeds serve` runs `feeds schedule` as a child of gunicorn's master, beside the workers."""
-    return b"schedule" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+def is_scheduler(pid: int) -> bool | None:
+    """`feeds serve` runs `feeds schedule` as a child of gunicorn's master, beside the workers;
+    None when the process is gone (a killed worker is listed, then reaped, in a moment)."""
+    try:
+        return b"schedule" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (FileNotFoundError, ProcessLookupError):
+        return None
 
 
 def web_workers(master: int) -> list[int]:
-    return [pid for pid in children(master) if not is_scheduler(pid)]
+    return [pid for pid in children(master) if is_scheduler(pid) is False]
 
 
 def percentile(values: list[float], share: float) -> float:
