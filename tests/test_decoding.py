@@ -157,3 +157,17 @@ def test_kazakh_typed_in_cp1251_with_latin_letters_for_its_own_is_read_as_cp1251
     assert problems == [
         Problem("kk.txt", None, "not UTF-8; read as cp1251 (guessed), please write dumps in UTF-8")
     ]
+
+
+def test_an_undecodable_byte_is_named_at_its_line_in_a_file_of_cr_line_ends() -> None:
+    """Lines end as an editor ends them (CR, CRLF, LF): they were counted by LF alone."""
+    data = b"News\rTitle one 01.02.2026\r\nBody \xff one.\rTitle two 01.02.2026\nOk."
+    text, problems = decode_dump(data, "cr.txt")
+    assert text == "News\rTitle one 01.02.2026\r\nBody \ufffd one.\rTitle two 01.02.2026\nOk."
+    assert problems == [
+        Problem(
+            "cr.txt",
+            3,
+            "undecodable byte 0xff at byte 6 of the line (not UTF-8); replaced by U+FFFD",
+        )
+    ]
