@@ -189,10 +189,7 @@ def may_be_loose(raw: str) -> bool:
 def is_loose_title_line(raw: str) -> bool:
     """True when, after a Source line, the parser starts an item at this raw line though it
     is no title line: `_loose_title(...) is not None` of the cleaned line."""
-    if not may_be_loose(raw):
-        return False
-    text, _ = remove_unsafe_chars(decode_references(raw))
-    return _loose_title(collapse_spaces(text)) is not None
+    return may_be_loose(raw) and _loose_title(clean_line(raw)) is not None
 
 
 def clean_line(raw: str) -> str:
@@ -225,8 +222,7 @@ _TITLE_END_CHARS = 11  # " DD.MM.YYYY"
 def is_title_line(raw: str) -> bool:
     """True when the parser starts an item (or skips one, for a bad date) at this raw line:
     `_title_date(...) is not None` of the cleaned line, with less work."""
-    text, _ = remove_unsafe_chars(decode_references(raw))
-    line = collapse_spaces(text)
+    line = clean_line(raw)
     if not line[-1:].isdigit():
         return False
     end = _TITLE_END.search(line, max(0, len(line) - _TITLE_END_CHARS))
