@@ -62,26 +62,28 @@ def _mostly_utf8(data: bytes, lines: list[bytes]) -> bool:
 def _utf8_with_bad_bytes(parts: list[bytes], source: str) -> tuple[str, list[Problem]]:
     """Each line as UTF-8; a line that is not is either UTF-8 with damaged bytes (it holds
     good UTF-8 too, or its bytes read as no words: U+FFFD for the bad bytes) or a line in a
-    legacy encoding appended by another scraper (read as that encoding)."""
-    problems: list[Problem] = []
-    foreign = b"\n".join(raw for raw in parts[::2] if _is_legacy_line(raw))
-    encoding = legacy.best_encoding(foreign)[0] if foreign else None
-    text: list[str] = []
-    for index, raw in enumerate(parts):
-        if index % 2:
-            text.append(raw.decode("ascii"))  # a line end
-            continue
+    legacy encoding appended by another scraper (read as that encoding). Each line is
+    decoded as UTF-8 once."""
+    # The line ends at the odd places now, the lines below.
+    text = [raw.decode("ascii") if index % 2 else "" for index, raw in enumerate(parts)]
+    bad: list[tuple[int, int]] = []  # (place, first bad byte) of each line that is not UTF-8
+    for index in range(0, len(parts), 2):
         try:
-            text.append(raw.decode("utf-8"))
-            continue
+            text[index] = parts[index].decode("utf-8")
         except UnicodeDecodeError as exc:
-            bad_at = exc.start
-        read = raw.decode(encoding, "replace") if encoding and _is_legacy_line(raw) else None
+            bad.append((index, exc.start))
+    foreign = {index for index, _ in bad if _no_good_utf8(parts[index])}
+    joined = b"\n".join(parts[index] for index in sorted(foreign))
+    encoding = legacy.best_encoding(joined)[0] if foreign else None
+    problems: list[Problem] = []
+    for index, bad_at in bad:
+        raw = parts[index]
+        read = raw.decode(encoding, "replace") if encoding and index in foreign else None
         if read is not None and legacy.reads_as_words(read):
-            text.append(read)
+            text[index] = read
             message = f"not UTF-8; read as {encoding} (guessed), please write dumps in UTF-8"
         else:
-            text.append(raw.decode("utf-8", errors="replace"))
+            text[index] = raw.decode("utf-8", errors="replace")
             message = (
                 f"undecodable byte 0x{raw[bad_at]:02x} at byte {bad_at + 1} of the line "
                 "(not UTF-8); replaced by U+FFFD"
@@ -90,14 +92,11 @@ def _utf8_with_bad_bytes(parts: list[bytes], source: str) -> tuple[str, list[Pro
     return "".join(text), problems
 
 
-def _is_legacy_line(raw: bytes) -> bool:
-    """Not UTF-8, and no good UTF-8 in it either (a UTF-8 line with a damaged byte is not)."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("utf-8", errors="replace")
-        return len(text) - len(text.encode("ascii", "ignore")) == text.count("\ufffd")
-    return False
+def _no_good_utf8(raw: bytes) -> bool:
+    """Of a line that is not UTF-8: whether no good UTF-8 beyond ASCII is in it either (a
+    UTF-8 line with a damaged byte has some)."""
+    text = raw.decode("utf-8", errors="replace")
+    return len(text) - len(text.encode("ascii", "ignore")) == text.count("\ufffd")
 
 
 def _other_encoding(data: bytes, source: str) -> tuple[str, list[Problem]]:
