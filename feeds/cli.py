@@ -8,6 +8,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import click
 from tqdm import tqdm
@@ -140,7 +141,29 @@ def check(ctx: click.Context, dumps: tuple[str, ...]) -> None:
         for problem in parsed.problems:
             click.echo(f"  PROBLEM {problem}")
         failed = failed or bool(parsed.problems)
+    if line := _follow_pause_line(settings):
+        click.echo(line, err=True)
     ctx.exit(1 if failed else 0)
+
+
+def _follow_pause_line(settings: Settings) -> str:
+    """What `check` says of following: gov.kz paused, until when and why (the portal
+    refusing us is found here, not only in the scheduler's log); nothing for a store
+    that is not there yet or cannot be read."""
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not os.path.exists(url.removeprefix("sqlite:///")):
+        return ""  # no store yet: a check makes none
+    try:
+        store = Store(settings.database_url, migrate=False)
+    except FeedsError:
+        return ""
+    try:
+        pause = store.follow_pause(datetime.now(UTC))
+    except FeedsError:
+        return ""
+    finally:
+        store.close()
+    return f"gov.kz paused until {pause.until.isoformat()}: {pause.reason}" if pause else ""
 
 
 @main.group()
@@ -208,6 +231,21 @@ def follow(ctx: click.Context, limit: int) -> None:
     report = Follower(store, settings, Ingester(store, settings).rules).run(limit=limit)
     for line in report.lines():
         click.echo(line)
+
+
+@main.command()
+@click.pass_context
+def rss(ctx: click.Context) -> None:
+    """Read the portal's official RSS now (the agencies of RSS, each at most every
+    RSS_INTERVAL): new releases and exact times."""
+    from feeds.rssread import RssReader
+
+    settings = _settings(ctx)
+    store = _store(ctx)
+    report = RssReader(store, settings, Ingester(store, settings).rules).run()
+    click.echo(report.line())
+    for error in report.errors:
+        click.echo(f"  {error}")
 
 
 @main.command()

@@ -33,6 +33,16 @@ class HostUnreachable(FetchError):
     timeout. Nothing about the URL asked; asking another URL now would fail the same way."""
 
 
+class PortalRefuses(FetchError):
+    """gov.kz refuses this client as a whole (no ticket to be had, or refused with a fresh
+    one): nothing about the item asked, and asking others now would be refused too."""
+
+
+class TicketRefused(FetchError):
+    """The news API refused one item with a fresh ticket: the item's, or the portal's when
+    several different items in a row are refused so (the follower decides)."""
+
+
 class StoreError(FeedsError):
     """The store could not be opened or migrated, or refused what it was asked."""
 

@@ -219,8 +219,18 @@ class FeedService:
                 "last_ingest": last.isoformat() if last else None,
                 "last_good_ingest": store.get_state("last_good_ingest"),
                 "last_follow": store.get_state("last_follow"),
-                "follow": store.follow_stats().as_dict(datetime.now(UTC)),
+                "follow": self._follow_health(),
             }
+
+    def _follow_health(self) -> dict[str, Any]:
+        """Follow states, and the pause of gov.kz with its reason (None when not paused):
+        a portal that refuses us is said here, not only in a log."""
+        now = datetime.now(UTC)
+        pause = self.store.follow_pause(now)
+        return {
+            **self.store.follow_stats().as_dict(now),
+            "paused": pause.as_dict() if pause else None,
+        }
 
     def item(self, uid: str) -> ItemRow | None:
         """The item of one of our uids (feeds.records.item_uid), or None."""

@@ -29,16 +29,17 @@ from feeds.enrich import (
     parse_answer,
     retry_after,
 )
-from feeds.errors import AnswerTooLarge, FetchError, HostUnreachable
+from feeds.errors import AnswerTooLarge, FetchError, HostUnreachable, PortalRefuses, TicketRefused
+from feeds.govkz import Portal
 from feeds.http import Answer, ApiClient
 from feeds.language import detect_language
 from feeds.links import split_url
 from feeds.records import LANGUAGE_SAMPLE
 from feeds.settings import Settings
-from feeds.store import DueFollow, Store, Touched
+from feeds.store import PAUSED_UNTIL, DueFollow, Store, Touched
 
 log = logging.getLogger(__name__)
-HOST_PAUSE = "follow_host_paused_until"
+HOST_PAUSE = PAUSED_UNTIL
 LAST_FOLLOW = "last_follow"
 MAX_REDIRECTS = 3
 GONE_STATUSES = {400, 403, 404, 410}
@@ -47,6 +48,7 @@ RETRIED_STATUSES = {500, 502, 504}  # asked again at once (after the rate limit)
 SERVER_RETRIES = 2
 RETRY_PAUSE = 0.5  # seconds before the first quick retry of a 5xx, doubled for the next
 STREAK = 3  # different items failing in a row (timeouts, resets, 5xx): the host is failing
+REFUSALS = 3  # different items refused in a row with a fresh ticket: the portal refuses us
 BATCH = 100  # due items read at a time; a run reads again until its limit or budget
 
 
@@ -147,6 +149,7 @@ class Follower:
         rules: TopicRules,
         *,
         client: ApiClient | None = None,
+        portal: Portal | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -154,20 +157,26 @@ class Follower:
         self.store = store
         self.settings = settings
         self.rules = rules
-        self.client = client or ApiClient(settings.fetch_timeout, settings.follow_max_bytes)
         self.origin = _origin(settings.govkz_base_url)
         # `clock` paces and times requests; `now` dates what is stored (pauses, next tries).
         self.clock, self.sleep, self.now = clock, sleep, now
-        self._next_request = 0.0  # clock() before which no request may be sent
+        # The process's one client of gov.kz (shared with the RSS reader by the scheduler);
+        # a follower of its own otherwise, paced by this follower's clock.
+        self.portal = portal or Portal(
+            settings, client, clock=lambda: self.clock(), sleep=lambda s: self.sleep(s)
+        )
         self._failing: set[int] = set()  # items failing in a row, transiently, across runs
+        # Items refused with a fresh ticket, in a row, not charged yet: whose the refusal
+        # is, the item's or the portal's, is known only by what the next items get.
+        self._refused: list[tuple[DueFollow, str, ItemFailed, float]] = []
 
     def run(self, limit: int = 100, budget: float | None = None) -> FollowReport:
         """Follow up to `limit` due items, for at most `budget` seconds (all of it, while
         items are due and the host is not paused)."""
         report = FollowReport()
-        paused = self.store.get_state(HOST_PAUSE)
-        if paused and datetime.fromisoformat(paused) > self.now():
-            report.host_paused_until = datetime.fromisoformat(paused)
+        pause = self.store.follow_pause(self.now())
+        if pause is not None:
+            report.host_paused_until, report.pause_reason = pause.until, pause.reason
             return report
         started = self.clock()
         for due in self._due(limit):
@@ -178,6 +187,7 @@ class Follower:
             except HostUnavailable as exc:
                 self._pause(exc, report)
                 break
+        self._charge_refused(report, as_gone=False)
         report.seconds = self.clock() - started
         self.store.put_state(LAST_FOLLOW, self.now().isoformat())
         return report
@@ -197,9 +207,13 @@ class Follower:
 
     def _pause(self, exc: HostUnavailable, report: FollowReport) -> None:
         until = self.now() + exc.wait
-        self.store.put_state(HOST_PAUSE, until.isoformat())
+        self.store.put_follow_pause(until, str(exc))
         report.host_paused_until, report.pause_reason = until, str(exc)
         self._failing.clear()
+        for _, url, _, seconds in self._refused:  # the portal's refusal: no item's
+            report.add(Attempt(url, seconds, "paused", str(exc)))
+        self._refused.clear()
+        self.portal.ticket = None  # after a pause, a new ticket first
         log.warning("follow: %s; pausing gov.kz requests until %s", exc, until.isoformat())
 
     def _follow(self, due: DueFollow, report: FollowReport) -> None:
@@ -207,6 +221,9 @@ class Follower:
         started = self.clock()
         try:
             enrichment = parse_answer(self._get(url, due), due.govkz_id)
+        except _Refused as exc:
+            self._refused_with_a_fresh_ticket(due, url, exc, self.clock() - started)
+            return
         except ItemFailed as exc:
             self._charge(due, url, exc, report, self.clock() - started)
             return
@@ -218,6 +235,7 @@ class Follower:
             report.add(Attempt(url, self.clock() - started, "paused", str(exc)))
             raise
         self._failing.clear()
+        self._charge_refused(report, as_gone=True)  # others are accepted: theirs alone
         enrichment = self._in_its_language(enrichment, due, url)
         touched = self.store.save_enrichment(
             due.item_id, enrichment, self.now(), self.rules.topics_of
@@ -260,6 +278,26 @@ class Follower:
                 backoff(1),
             )
 
+    def _refused_with_a_fresh_ticket(
+        self, due: DueFollow, url: str, exc: ItemFailed, seconds: float
+    ) -> None:
+        """Hold the refusal until it is known whose it is; REFUSALS different items in a
+        row make it the portal's: the host is paused for PORTAL_PAUSE, no item charged."""
+        self._refused.append((due, url, exc, seconds))
+        log.info("follow %s: %s", url, exc)
+        if len({held.item_id for held, *_ in self._refused}) >= REFUSALS:
+            reason = f"portal refuses the news API: {exc} ({len(self._refused)} items in a row)"
+            raise HostUnavailable(reason, timedelta(seconds=self.settings.portal_pause))
+
+    def _charge_refused(self, report: FollowReport, *, as_gone: bool) -> None:
+        """Charge the refusals held: as a 403 is (a long back-off) when other items were
+        accepted since; as a transient failure when the run ended without telling."""
+        for due, url, exc, seconds in self._refused:
+            later = GONE_RETRY if as_gone else backoff(due.attempts + 1)
+            failure = ItemFailed(str(exc), "gone" if as_gone else "failed", self._later(later))
+            self._charge(due, url, failure, report, seconds)
+        self._refused.clear()
+
     def _get(self, url: str, due: DueFollow) -> bytes:
         """The body of a 200 answer, following same-origin redirects and retrying 500, 502
         and 504 twice; raises ItemFailed or HostUnavailable otherwise."""
@@ -272,16 +310,20 @@ class Follower:
                     raise ItemFailed("too many redirects", "failed", self._later(GONE_RETRY))
                 url = self._redirect_target(url, answer)
             elif answer.status in RETRIED_STATUSES and retries < SERVER_RETRIES:
-                self._hold_off(RETRY_PAUSE * 2**retries)
+                self.portal.hold_off(RETRY_PAUSE * 2**retries)
                 retries += 1
             else:
                 return self._body(url, answer, due.attempts)
 
     def _request(self, url: str, due: DueFollow) -> Answer:
-        self._pace()
         headers = {"Accept": "application/json", "Accept-Language": due.lang}
         try:
-            return self.client.get(url, headers)
+            return self.portal.news(url, headers)
+        except TicketRefused as exc:
+            raise _Refused(str(exc), "failed", None) from None
+        except PortalRefuses as exc:
+            pause = timedelta(seconds=self.settings.portal_pause)
+            raise HostUnavailable(f"portal refuses the news API: {exc}", pause) from None
         except HostUnreachable as exc:
             raise HostUnavailable(f"{url}: {exc}", backoff(1)) from None
         except AnswerTooLarge as exc:
@@ -289,20 +331,6 @@ class Follower:
         except FetchError as exc:
             next_try = self._later(backoff(due.attempts + 1))
             raise ItemFailed(str(exc), "failed", next_try, transient=True) from None
-        finally:
-            # Counted from the end of an answer, so that the host sees the gap too, even
-            # when a connection took a while to open or the answer to come.
-            self._hold_off(1 / self.settings.follow_rate)
-
-    def _pace(self) -> None:
-        # One host, one process: a sleep until the next allowed moment is the whole rate
-        # limiter (a token-bucket library would add a dependency and nothing else).
-        wait = self._next_request - self.clock()
-        if wait > 0:
-            self.sleep(wait)
-
-    def _hold_off(self, seconds: float) -> None:
-        self._next_request = max(self._next_request, self.clock() + seconds)
 
     def _later(self, wait: timedelta) -> datetime:
         return self.now() + wait
@@ -343,6 +371,10 @@ class Follower:
         transient = status >= 500
         next_try = self._later(backoff(attempts + 1))
         raise ItemFailed(f"HTTP {status}", "failed", next_try, transient=transient)
+
+
+class _Refused(ItemFailed):
+    """Refused with a fresh ticket: held until it is known whose the refusal is."""
 
 
 def _origin(url: str) -> tuple[str, str, int | None] | None:

@@ -18,6 +18,7 @@ from feeds.errors import AnswerTooLarge, FetchError, HostUnreachable, SourceErro
 
 USER_AGENT = f"feeds/{__version__} (+https://github.com/feeds-kz/feeds; gov.kz news feeds)"
 CHUNK = 64 * 1024
+ERROR_BODY_BYTES = 4096  # of a non-200 answer: enough for a JSON error
 _CONNECT_REASONS = {
     "Connection refused": "connection refused",
     "Connection reset": "connection reset",
@@ -117,7 +118,8 @@ def _arriving(response: requests.Response) -> Iterator[bytes]:
 
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer, read whole: the body only of a 200 (capped), headers as sent."""
+    """An HTTP answer: the body of a 200 (capped at the client's limit) or the first
+    ERROR_BODY_BYTES of any other, headers as sent."""
 
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -138,9 +140,24 @@ class ApiClient:
         self.session = session or make_api_session()
 
     def get(self, url: str, headers: Mapping[str, str]) -> Answer:
+        return self._answer("GET", url, headers)
+
+    def post_json(self, url: str, payload: object, headers: Mapping[str, str]) -> Answer:
+        """One POST of a JSON body (the portal's ticket), answered as `get` answers."""
+        return self._answer("POST", url, headers, payload)
+
+    def _answer(
+        self, method: str, url: str, headers: Mapping[str, str], payload: object = None
+    ) -> Answer:
         try:
-            response = self.session.get(
-                url, headers=dict(headers), timeout=self.timeout, stream=True, allow_redirects=False
+            response = self.session.request(
+                method,
+                url,
+                headers=dict(headers),
+                json=payload,
+                timeout=self.timeout,
+                stream=True,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise _request_error(exc) from None
@@ -148,7 +165,7 @@ class ApiClient:
             raise FetchError(f"a URL urllib cannot parse, asked or redirected to ({exc})") from None
         with response:
             if response.status_code != 200:
-                return Answer(response.status_code, response.headers)
+                return Answer(response.status_code, response.headers, _error_body(response))
             try:
                 body = read_capped(response, self.max_bytes, url, self.timeout)
             except SourceError as exc:
@@ -156,6 +173,15 @@ class ApiClient:
             except requests.RequestException as exc:
                 raise FetchError(f"reading failed: {_reason(exc)}") from None
             return Answer(200, response.headers, body)
+
+
+def _error_body(response: requests.Response) -> bytes:
+    """The start of a refusal's body (the portal says why in it: `notAllowed`); nothing
+    when it does not come at once or breaks: the status alone is the answer then."""
+    try:
+        return next(_arriving(response), b"")[:ERROR_BODY_BYTES]
+    except requests.RequestException:
+        return b""
 
 
 def _request_error(exc: requests.RequestException) -> FetchError:

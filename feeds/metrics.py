@@ -24,7 +24,7 @@ REQUESTS = Counter(
     ["route", "status"],
 )
 RENDERS = Counter("feeds_renders", "Feed pages rendered (not served from a cache).")
-RUNS = ("ingest", "follow")
+RUNS = ("ingest", "rss", "follow")
 
 
 class StoreCollector(Collector):
@@ -51,8 +51,25 @@ class StoreCollector(Collector):
             "How long the longest-waiting item never answered by gov.kz has been due (0: none).",
             value=waited or 0.0,
         )
+        yield from self._pause()
         for run in RUNS:
             yield from self._runs(run)
+
+    def _pause(self) -> Iterator[Metric]:
+        """1 while gov.kz is paused (the host failing, or the portal refusing us), with why."""
+        pause = self.store.follow_pause(datetime.now(UTC))
+        paused = GaugeMetricFamily(
+            "feeds_follow_paused",
+            "1 while gov.kz is not asked, with the reason.",
+            labels=["reason"],
+        )
+        paused.add_metric([pause.reason if pause else ""], 1 if pause else 0)
+        yield paused
+        yield GaugeMetricFamily(
+            "feeds_follow_paused_until_timestamp_seconds",
+            "Until when gov.kz is paused (Unix time; 0: not paused).",
+            value=pause.until.timestamp() if pause else 0.0,
+        )
 
     def _runs(self, run: str) -> Iterator[Metric]:
         recorded = json.loads(self.store.get_state(f"runs:{run}") or "{}")

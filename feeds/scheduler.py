@@ -20,7 +20,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from feeds.catalog import load_agencies
 from feeds.fingerprint import pages_fingerprint
 from feeds.follow import Follower
+from feeds.govkz import Portal
 from feeds.ingest import Ingester
+from feeds.rssread import RssReader
 from feeds.settings import Settings
 from feeds.store import Store, Touched
 from feeds.websub import Publisher, changed_feeds, feed_urls
@@ -33,7 +35,8 @@ FOLLOW_LIMIT = 10_000
 
 @dataclass
 class Tick:
-    """One run of the job: ingest, then follow, then tell the WebSub hub what changed."""
+    """One run of the job: ingest, read the portal's RSS, follow, then tell the WebSub hub
+    what changed."""
 
     store: Store
     settings: Settings
@@ -42,7 +45,10 @@ class Tick:
 
     def __post_init__(self) -> None:
         self.ingester = Ingester(self.store, self.settings)
-        self.follower = Follower(self.store, self.settings, self.ingester.rules)
+        # One client of gov.kz for the RSS and following: one session, one pace, one ticket.
+        self.portal = Portal(self.settings)
+        self.rss_reader = RssReader(self.store, self.settings, self.ingester.rules, self.portal)
+        self.follower = Follower(self.store, self.settings, self.ingester.rules, portal=self.portal)
         self.agencies = load_agencies(self.settings.agencies_file)
         self.touched = Touched()
         self.pages_kept = False  # shared pages of another fingerprint deleted (summarize)
@@ -52,8 +58,10 @@ class Tick:
             log.error("scheduler: lost the leader lock (connection gone?); skipping this run")
             return
         self.touched = Touched()
-        for run, enabled in (("ingest", True), ("follow", self.settings.follow)):
-            if enabled and not self._timed(run, getattr(self, run)):
+        steps = (("ingest", True), ("rss", self.reads_rss), ("follow", self.settings.follow))
+        for run, enabled in steps:
+            # A failed ingest (the store down?) ends the tick; the RSS never holds following.
+            if enabled and not self._timed(run, getattr(self, run)) and run != "rss":
                 break
         if self.touched:
             self._timed("summary", self.summarize)
@@ -103,6 +111,15 @@ class Tick:
         if reports and not all(r.error for r in reports):
             self.store.put_state(LAST_GOOD_INGEST, datetime.now(UTC).isoformat())
 
+    @property
+    def reads_rss(self) -> bool:
+        return self.settings.follow and self.settings.rss != ()
+
+    def rss(self) -> None:
+        report = self.rss_reader.run()
+        self.touched.add(report.touched)
+        log.info("rss: %s", report.line())
+
     def follow(self) -> None:
         report = self.follower.run(
             limit=FOLLOW_LIMIT, budget=self.settings.ingest_interval * FOLLOW_SHARE
@@ -114,7 +131,8 @@ class Tick:
             for line in details:
                 log.debug("follow: %s", line)  # each failure was logged as a warning already
         else:
-            log.info("follow: gov.kz paused until %s", report.host_paused_until.isoformat())
+            why = f": {report.pause_reason}" if report.pause_reason else ""
+            log.info("follow: gov.kz paused until %s%s", report.host_paused_until.isoformat(), why)
 
     def summarize(self) -> None:
         """Compute the aggregates behind the index and the OPML once, here, after a change,

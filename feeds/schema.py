@@ -70,6 +70,8 @@ items = Table(
     Column("release", String(512), nullable=False),  # what the versions of a release share
     # The release's version in feeds without `?lang=` (the preferred language it has).
     Column("shown", Boolean(create_constraint=False), nullable=False, default=True),
+    # Where the version came from: words among api, dump and rss, sorted (issue 27).
+    Column("origins", Text, nullable=False, default="dump"),
 )
 Index("ix_items_order", items.c.shown, items.c.sort_key, items.c.id)
 Index("ix_items_agency", items.c.agency, items.c.shown, items.c.sort_key, items.c.id)

@@ -127,6 +127,34 @@ def _languages(value: Any, base: Path) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _path_on_host(value: Any, base: Path) -> str:
+    path = _text(value, base)
+    if not path.startswith("/") or urlsplit(path).scheme or "//" in path:
+        example = "/api/v1/public/_/c/k6"
+        raise ValueError(f"expected a path on GOVKZ_BASE_URL such as {example}, got {value!r}")
+    return path
+
+
+RSS_FROM_DUMPS = "dumps"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,127}$")
+
+
+def _rss_agencies(value: Any, base: Path) -> str | tuple[str, ...]:
+    """`dumps` (every agency the dumps name), `off` (or false), or a list of agency slugs."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "")):
+        return ()
+    if isinstance(value, str) and value.strip().lower() == RSS_FROM_DUMPS:
+        return RSS_FROM_DUMPS
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'expected "dumps", "off" or a list of agency slugs, got {value!r}')
+    bad = [slug for slug in value if not _SLUG.match(slug)]
+    if bad:
+        raise ValueError(f"expected agency slugs such as mfa or kgd-vko, got {bad[0]!r}")
+    return tuple(dict.fromkeys(value))
+
+
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_NAME = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])$")  # or an IPv6 literal
 
@@ -175,6 +203,29 @@ class Settings:
     )
     follow_rate: float = setting(
         1.0, "Politeness limit: requests per second per host.", _positive_number
+    )
+    portal_ticket_path: str = setting(
+        "/api/v1/public/_/c/k6",
+        "Where on GOVKZ_BASE_URL the news API's ticket is asked for (POST {}), when the API "
+        "answers notAllowed.",
+        _path_on_host,
+    )
+    portal_pause: float = setting(
+        "15 minutes",
+        "How long following waits when the portal refuses us (no ticket to be had, or "
+        "refused with a fresh one).",
+        _duration,
+    )
+    rss: str | tuple[str, ...] = setting(
+        RSS_FROM_DUMPS,
+        'Agencies whose official gov.kz RSS is read (in en, ru and kk): "dumps" (every agency '
+        'the dumps name), a list of slugs, or "off". Off when FOLLOW is off.',
+        _rss_agencies,
+    )
+    rss_interval: float = setting(
+        "15 minutes",
+        "How often each agency's official RSS is read, at most (seconds, or a duration).",
+        _duration,
     )
     site_url: str = setting(
         "",

@@ -82,7 +82,8 @@ def test_rows_are_stored_as_sqlalchemys_insert_stores_them(tmp_path: Path) -> No
         "2026-01-09 19:00:00.000000",
     )
     assert stored(paths["bulk"], "follows")[0][4] == "2026-12-01 10:30:15.123456"
-    assert [row[-1] for row in stored(paths["bulk"], "items")[:2]] == [1, 0]
+    # The last two columns: shown (a Boolean as 1/0) and origins.
+    assert [row[-2:] for row in stored(paths["bulk"], "items")[:2]] == [(1, "dump"), (0, "dump")]
 
 
 def test_or_ignore_keeps_the_stored_row_and_inserts_the_others(store: Store) -> None:

@@ -253,7 +253,7 @@ def test_health_and_metrics_count_follow_states(store: Store, settings: Settings
     client = create_app(settings).test_client()
     before = client.get("/healthz").json["follow"]
     assert 0 <= before.pop("oldest_pending_seconds") < 60
-    assert before == {"pending": 33, "ok": 0, "failing": 0, "gone": 0}
+    assert before == {"pending": 33, "ok": 0, "failing": 0, "gone": 0, "paused": None}
     with FakePortal(faults({DUE[0]: STALL, DUE[1]: Reply(410)})) as portal:
         follower(store, settings, portal.url).run(limit=1000)
     assert client.get("/healthz").json["follow"] == {
@@ -262,6 +262,7 @@ def test_health_and_metrics_count_follow_states(store: Store, settings: Settings
         "failing": 1,
         "gone": 1,
         "oldest_pending_seconds": None,
+        "paused": None,
     }
     metrics = client.get("/metrics").get_data(as_text=True)
     for line in (
@@ -270,6 +271,7 @@ def test_health_and_metrics_count_follow_states(store: Store, settings: Settings
         'feeds_follow_items{state="failing"} 1.0',
         'feeds_follow_items{state="gone"} 1.0',
         "feeds_follow_oldest_pending_seconds 0.0",
+        'feeds_follow_paused{reason=""} 0.0',
     ):
         assert line in metrics.splitlines(), line
 

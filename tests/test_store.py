@@ -151,7 +151,7 @@ def test_unchanged_file_is_skipped_when_asked(store: Store, settings: Settings) 
 def insert_old_row(connection: Connection, record: ItemRecord, source: str) -> None:
     """Insert the row an ingest before 0005 wrote: keyed by the release, no versions."""
     row = Store._new_row(record, source)
-    del row["release"], row["shown"]
+    del row["release"], row["shown"], row["origins"]  # columns of 0005 and 0008
     row |= {"key": record.release, "uid": item_uid(record.release)}
     connection.execute(table("items", *map(column, row)).insert().values(row))
 

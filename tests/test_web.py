@@ -275,7 +275,7 @@ def test_healthz(client: FlaskClient) -> None:
     assert answer["content_version"] == 2
     assert answer["last_ingest"] is not None
     assert 0 <= answer["follow"].pop("oldest_pending_seconds") < 60
-    assert answer["follow"] == {"pending": 33, "ok": 0, "failing": 0, "gone": 0}
+    assert answer["follow"] == {"pending": 33, "ok": 0, "failing": 0, "gone": 0, "paused": None}
     assert answer["last_follow"] is None
 
 

@@ -8,6 +8,7 @@ One `Store` made of one mixin per concern, all on one engine (`engine.StoreBase`
 - `feed_rows`: feed pages (keyset paging and its query builder) and items by uid;
 - `aggregates`: counts per agency, topic, section and language, and the `Summary`;
 - `follows`: which items to follow, what following them brought, their back-off;
+- `rss`: the portal's official RSS: its new releases written, its times taken;
 - `state`: named values, run counts, source states and the content version;
 - `rendered`: the rendered pages every process shares;
 - `locks`: the scheduler's leader lock.
@@ -19,7 +20,7 @@ and `StoreUnavailable` (feeds.errors), never SQLAlchemy's exceptions.
 from feeds.errors import StoreError, StoreUnavailable
 from feeds.store.aggregates import AggregatesMixin, summary_key
 from feeds.store.feed_rows import MERGED_AGENCIES, FeedRowsMixin
-from feeds.store.follows import FollowsMixin
+from feeds.store.follows import PAUSE_REASON, PAUSED_UNTIL, FollowsMixin
 from feeds.store.items import ItemsMixin, TopicsOf, sections_only
 from feeds.store.locks import FileLeaderLock, LeaderLock, LocksMixin, PostgresLeaderLock
 from feeds.store.models import (
@@ -27,6 +28,7 @@ from feeds.store.models import (
     DueFollow,
     FeedCount,
     FeedRows,
+    FollowPause,
     FollowStats,
     IngestCounts,
     ItemRow,
@@ -36,6 +38,7 @@ from feeds.store.models import (
     Version,
 )
 from feeds.store.rendered import RenderedMixin
+from feeds.store.rss import RssMixin
 from feeds.store.source_items import KnownSegment, SeenSegment, SourceIngest, SourceItemsMixin
 from feeds.store.state import CONTENT_VERSION, StateMixin
 from feeds.store.versions import VersionsMixin
@@ -48,6 +51,7 @@ class Store(
     FeedRowsMixin,
     AggregatesMixin,
     FollowsMixin,
+    RssMixin,
     StateMixin,
     RenderedMixin,
     LocksMixin,
@@ -58,11 +62,14 @@ class Store(
 __all__ = [
     "CONTENT_VERSION",
     "MERGED_AGENCIES",
+    "PAUSED_UNTIL",
+    "PAUSE_REASON",
     "Cursor",
     "DueFollow",
     "FeedCount",
     "FeedRows",
     "FileLeaderLock",
+    "FollowPause",
     "FollowStats",
     "IngestCounts",
     "ItemRow",

@@ -10,10 +10,13 @@ from feeds.enrich import Enrichment
 from feeds.records import sort_key
 from feeds.schema import follows, item_topics, items
 from feeds.store.engine import StoreBase
-from feeds.store.items import TopicsOf, write_topics
-from feeds.store.models import DueFollow, FollowStats, Touched
+from feeds.store.items import TopicsOf, merge_origins, write_topics
+from feeds.store.models import DueFollow, FollowPause, FollowStats, Touched
 from feeds.store.search import index_items
-from feeds.store.state import bump_version
+from feeds.store.state import bump_version, read_state, set_state
+
+PAUSED_UNTIL = "follow_host_paused_until"
+PAUSE_REASON = "follow_host_pause_reason"
 
 
 class FollowsMixin(StoreBase):
@@ -104,6 +107,19 @@ class FollowsMixin(StoreBase):
             *(by_status.get(status, 0) for status in ("pending", "ok", "failed", "gone")), since
         )
 
+    def follow_pause(self, now: datetime) -> FollowPause | None:
+        """The pause of gov.kz in force at `now`, with its reason; None when there is none."""
+        with self._connect() as connection:
+            until, reason = (read_state(connection, n) for n in (PAUSED_UNTIL, PAUSE_REASON))
+        if not until or datetime.fromisoformat(until) <= now:
+            return None
+        return FollowPause(datetime.fromisoformat(until), reason or "")
+
+    def put_follow_pause(self, until: datetime, reason: str) -> None:
+        with self._begin() as connection:
+            set_state(connection, PAUSED_UNTIL, until.isoformat())
+            set_state(connection, PAUSE_REASON, reason[:500])
+
     def follow_state(self, item_id: int) -> dict[str, Any] | None:
         """An item's row of the follows table (for inspection and tests)."""
         with self._connect() as connection:
@@ -127,14 +143,17 @@ def _apply_enrichment(
         items.c.body,
     )
     item = connection.execute(
-        select(*columns, items.c.agency, items.c.lang, items.c.shown).where(items.c.id == item_id)
+        select(*columns, items.c.agency, items.c.lang, items.c.shown, items.c.origins).where(
+            items.c.id == item_id
+        )
     ).one()
     published = enrichment.published or item.published
     key = sort_key(published, item.position)
+    origins = merge_origins(item.origins, "api")
     connection.execute(
         update(items)
         .where(items.c.id == item_id)
-        .values(published=published, updated=now, sort_key=key)
+        .values(published=published, updated=now, sort_key=key, origins=origins)
     )
     row = {
         "row_id": item_id,

@@ -52,6 +52,11 @@ def _merge_sections(stored: str, section: str | None) -> str:
     return "\n".join(sorted(names))
 
 
+def merge_origins(stored: str, origin: str) -> str:
+    """`items.origins` with one more origin (api, dump or rss): each once, sorted."""
+    return " ".join(sorted({*stored.split(), origin}))
+
+
 def _content_values(record: ItemRecord) -> dict[str, Any]:
     """The columns a changed item gets from its newest dump version."""
     return {
@@ -69,9 +74,10 @@ def _content_values(record: ItemRecord) -> dict[str, Any]:
     }
 
 
-def _new_row(record: ItemRecord, source: str) -> dict[str, Any]:
+def _new_row(record: ItemRecord, source: str, origin: str = "dump") -> dict[str, Any]:
     return {
         **_content_values(record),
+        "origins": origin,
         "key": record.key,
         "uid": item_uid(record.key),
         "release": record.release,
@@ -95,6 +101,7 @@ def _ingest_batch(
     topics_of: TopicsOf,
     preference: Sequence[str],
     terms_of: TermsOf,
+    origin: str = "dump",
 ) -> None:
     query = select(
         items.c.id,
@@ -103,6 +110,7 @@ def _ingest_batch(
         items.c.sections,
         items.c.sort_key,
         items.c.shown,
+        items.c.origins,
     )
     keys = [r.key for r in chunk]
     existing = {row.key: row for row in connection.execute(query.where(items.c.key.in_(keys)))}
@@ -111,13 +119,18 @@ def _ingest_batch(
     for record in chunk:
         row = existing.get(record.key)
         if row is None:
-            inserts.append(_new_row(record, source))
+            inserts.append(_new_row(record, source, origin))
             continue
         sections = _merge_sections(row.sections, record.section)
         if row.content_hash == record.content_hash and sections == row.sections:
             counts.unchanged += 1
             continue
-        values = {**_content_values(record), "sections": sections, "updated": now}
+        values = {
+            **_content_values(record),
+            "sections": sections,
+            "updated": now,
+            "origins": merge_origins(row.origins, origin),
+        }
         updates.append({**values, "row_id": row.id, "sort_key": row.sort_key, "shown": row.shown})
     if inserts:
         counts.touched.add(choose_for_new(connection, inserts, preference))

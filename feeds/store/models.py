@@ -79,6 +79,7 @@ class ItemRow:
     first_line: int
     release: str
     shown: bool
+    origins: str  # words among api, dump and rss: where this version came from
     api_title: str | None
     api_body_html: str | None
     api_image: str | None
@@ -140,6 +141,17 @@ class FollowStats:
             "gone": self.gone,
             "oldest_pending_seconds": waited,
         }
+
+
+@dataclass(frozen=True)
+class FollowPause:
+    """gov.kz is not asked until `until`: the host failed, asked us to wait, or refuses us."""
+
+    until: datetime
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"until": self.until.isoformat(), "reason": self.reason}
 
 
 @dataclass(frozen=True)

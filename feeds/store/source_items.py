@@ -69,6 +69,7 @@ class SourceIngest:
     topics_of: TopicsOf
     languages: Sequence[str]  # which version feeds without ?lang= show, in preference
     terms_of: TermsOf  # the search terms of a record's own text
+    origin: str = "dump"  # what new and changed items record as where they came from
     counts: IngestCounts = field(default_factory=IngestCounts)
     sections: set[str] = field(default_factory=set)
 
@@ -104,6 +105,7 @@ class SourceIngest:
                 self.topics_of,
                 self.languages,
                 self.terms_of,
+                self.origin,
             )
             keys = source_items.c.key.in_([record.key for record in chunk])
             connection.execute(delete(source_items).where(keys))
@@ -185,10 +187,11 @@ class SourceItemsMixin(StoreBase):
         topics_of: TopicsOf,
         languages: Sequence[str] = LANGUAGE_ORDER,
         terms_of: TermsOf = release_terms,
+        origin: str = "dump",
     ) -> Iterator[SourceIngest]:
         """One source's segment-by-segment ingest, committed when the block ends normally."""
         with self._begin() as connection:
-            yield SourceIngest(connection, source, now, topics_of, languages, terms_of)
+            yield SourceIngest(connection, source, now, topics_of, languages, terms_of, origin)
 
     def source_segments(self, source: str) -> list[dict[str, Any]]:
         """Every segment kept for a source (for inspection and tests)."""
