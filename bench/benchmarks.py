@@ -308,7 +308,7 @@ def _raw_rows(records: Sequence[Any], source: str) -> tuple[list[dict], list[dic
                 "day": r.day.isoformat(), "published": published, "updated": published,
                 "lang": r.lang, "content_hash": r.content_hash, "position": r.position,
                 "sort_key": r.sort_key, "first_source": source, "first_line": r.line,
-                "release": r.release, "shown": 1,
+                "release": r.release, "shown": 1, "origins": "dump",
             }
         )  # fmt: skip
         if r.section:

@@ -19,6 +19,7 @@ from feeds.govkz import Portal
 from feeds.ingest import Ingester
 from feeds.rss import rss_feed
 from feeds.rssread import RssReader
+from feeds.scheduler import Tick
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.web import create_app
@@ -174,6 +175,7 @@ def shelf() -> RssShelf:
                 ],
             ),
             ("kgd-vko", "en"): b"\x00\x01 this is no feed {",
+            ("kgd-vko", "kk"): b"<rss>" + b" " * 2_100_000,  # over FOLLOW_MAX_BYTES
             ("mod", "ru"): rss_xml("mod", "ru", [("2000002", "Новость министерства", RSS_TIME)]),
         }
     )
@@ -197,6 +199,8 @@ def test_the_official_rss_brings_new_releases_and_exact_times(
     malformed = store.rss_failure(rss_feed(portal.url, "kgd-vko", "en").url)
     assert malformed["failures"] == 1 and malformed["reason"].startswith("not an RSS feed")
     assert store.rss_failure(rss_feed(portal.url, "mfa", "ru").url)["reason"] == "HTTP 404"
+    huge = store.rss_failure(rss_feed(portal.url, "kgd-vko", "kk").url)["reason"]
+    assert huge == "body of 2100005 bytes is over the limit of 2000000 bytes"
     client = create_app(settings).test_client()
     for url in ("/all.atom", "/agencies/mfa.atom"):
         feed = feedparser.parse(client.get(url).data)
@@ -260,8 +264,23 @@ def test_rss_command_reads_the_feeds_and_names_the_failing_ones(
             f"  {base}/kgd-vko/news/en: not an RSS feed "
             "(<unknown>:2:0: not well-formed (invalid token))",
             f"  {base}/kgd-vko/news/ru: HTTP 404",
-            f"  {base}/kgd-vko/news/kk: HTTP 404",
+            f"  {base}/kgd-vko/news/kk: body of 2100005 bytes is over the limit of 2000000 bytes",
             f"  {base}/mfa/news/ru: HTTP 404",
             f"  {base}/mfa/news/kk: HTTP 404",
         ]
     )
+
+
+def test_a_scheduled_tick_reads_the_rss_and_follows_what_it_brought(
+    store: Store, settings: Settings
+) -> None:
+    with FakePortal(faults({}), tickets=TicketDesk(), rss=shelf()) as portal:
+        settings = following(settings, portal, rss=("mfa",))
+        Tick(store, settings)()
+        kinds = [r.kind for r in portal.requests]
+    assert kinds[:3] == ["rss", "rss", "rss"]  # after the ingest, before following
+    assert kinds.count("ticket") == 1
+    rows = {r["govkz_id"]: r for r in store.item_rows()}
+    assert store.follow_state(rows[MFA_ONLY_IN_RSS]["id"])["status"] == "ok"
+    assert rows[MFA_ONLY_IN_RSS]["origins"] == "api rss"
+    assert rows[MFA_IN_DUMP]["origins"] == "api dump rss"
