@@ -80,6 +80,7 @@ class FeedMeta:
     title: str
     subtitle: str
     lang: str | None = None
+    ttl: int | None = None  # minutes a reader may keep it (RSS <ttl>): the ingest's cadence
 
 
 @dataclass(frozen=True)

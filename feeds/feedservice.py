@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -95,6 +95,13 @@ class PageQuery:
         }
 
 
+def feed_url(ref: FeedRef, fmt: str, query: PageQuery, base_url: str, **changes: object) -> str:
+    """The absolute URL of a page of a feed (`fmt` empty: its HTML page), `changes` made to
+    its query; without changes, the page's own URL (its rel="self")."""
+    params = query.params(**{"after": query.after, "before": query.before, **changes})
+    return f"{base_url}{ref.path(fmt)}" + (f"?{urlencode(params)}" if params else "")
+
+
 def encode_cursor(cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(f"{cursor[0]}.{cursor[1]}".encode()).decode().rstrip("=")
 
@@ -167,6 +174,7 @@ class FeedService:
         fingerprint: str = "",
         variant_bytes: int = VARIANT_CACHE_BYTES,
         max_renders: int = MAX_RENDERS,
+        ttl: int | None = None,
     ) -> None:
         self.store = store
         self.agencies = agencies
@@ -175,6 +183,7 @@ class FeedService:
         self.fingerprint = fingerprint  # of catalog, topics, templates, code (feeds.fingerprint)
         self.on_render = on_render
         self.hub = hub or None
+        self.ttl = ttl  # minutes, the RSS <ttl>: how often the ingest may change a feed
         self.pages: VersionedCache[Rendered] = VersionedCache(CANONICAL_PAGES)
         self.variants: VersionedCache[Rendered] = VersionedCache(variant_bytes, Rendered.size)
         self.memo: VersionedCache[Any] = VersionedCache(MEMO_ENTRIES)
@@ -395,8 +404,7 @@ class FeedService:
         self, ref: FeedRef, fmt: str, query: PageQuery, page: FeedRows, base_url: str
     ) -> PageLinks:
         def url(**changes: object) -> str:
-            params = query.params(**changes)
-            return f"{base_url}{ref.path(fmt)}" + (f"?{urlencode(params)}" if params else "")
+            return feed_url(ref, fmt, query, base_url, **{"after": None, "before": None, **changes})
 
         rows = page.rows
         older = bool(rows) and (page.more or query.before is not None)
@@ -405,7 +413,7 @@ class FeedService:
         if ref.kind == "search" and (params := query.params(limit=None)):
             alternate += f"?{urlencode(params)}"  # the search page of the same search
         return PageLinks(
-            self=url(after=query.after, before=query.before),
+            self=feed_url(ref, fmt, query, base_url),
             alternate=alternate,
             first=url(),
             icon=f"{base_url}/static/icon.png",
@@ -413,6 +421,13 @@ class FeedService:
             previous=url(before=rows[0].cursor) if newer else None,
             hub=self.hub,
         )
+
+    def link_header(self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str) -> str:
+        """The HTTP `Link` of a feed's page (WebSub section 4: the hub, and exactly one self,
+        the topic a subscriber subscribes to): the same URLs as the body's links."""
+        self_url = feed_url(ref, fmt, query, self.site_url or base_url)
+        hub = [f'<{self.hub}>; rel="hub"'] if self.hub else []
+        return ", ".join([*hub, f'<{self_url}>; rel="self"'])
 
     def feed(
         self, kind: str, slug: str, fmt: str, query: PageQuery, base_url: str, shared: bool = True
@@ -503,7 +518,8 @@ class FeedService:
         page = self.rows(ref, query)
         entries = [self.entry(row, base_url) for row in page.rows]
         links = self.page_links(ref, fmt, query, page, base_url)
-        body = RENDERERS[fmt](self.meta(ref, query.lang, query), entries, links)
+        meta = replace(self.meta(ref, query.lang, query), ttl=self.ttl)
+        body = RENDERERS[fmt](meta, entries, links)
         return Rendered(
             body=body,
             gzipped=gzip.compress(body, compresslevel=6, mtime=0),

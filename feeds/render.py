@@ -115,6 +115,8 @@ def _generator(meta: FeedMeta, entries: list[Entry], links: PageLinks, fmt: str)
     fg.generator(*GENERATOR)
     if meta.lang:
         fg.language(meta.lang)
+    if meta.ttl:  # RSS only: feedgen's Atom has no such element
+        fg.ttl(meta.ttl)
     fg.updated(feed_updated(entries))
     fg.lastBuildDate(feed_updated(entries))
     for entry in entries:
