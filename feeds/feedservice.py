@@ -15,10 +15,10 @@ import gzip
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -72,14 +72,20 @@ class PageQuery:
     after: Cursor | None = None
     before: Cursor | None = None
     q: SearchQuery | None = None  # ?q= on any feed (issue 17)
-    agency: str | None = None  # the filters of /search.*: ?agency=, ?topic=
-    topic: str | None = None
+    # The filters of /search.*, each repeatable (any of them): ?agency=, ?topic=; sorted, once.
+    agencies: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    since: date | None = None  # ?since=, ?until= on every feed: days of publication in Almaty
+    until: date | None = None
 
-    def params(self, **changes: object) -> dict[str, str]:
+    def params(self, **changes: object) -> dict[str, str | list[str]]:
+        """The query string's values (`urlencode(..., doseq=True)`), `changes` made."""
         values = {
             "q": self.q.text if self.q else None,
-            "agency": self.agency,
-            "topic": self.topic,
+            "agency": list(self.agencies) or None,
+            "topic": list(self.topics) or None,
+            "since": self.since,
+            "until": self.until,
             "limit": self.limit,
             "lang": self.lang,
             "after": None,
@@ -88,18 +94,29 @@ class PageQuery:
         }
         if values["limit"] == DEFAULT_LIMIT:
             values["limit"] = None
-        return {
-            name: encode_cursor(v) if isinstance(v, tuple) else str(v)
-            for name, v in values.items()
-            if v is not None
-        }
+        return {name: _param(v) for name, v in values.items() if v is not None}
+
+    def published(self) -> tuple[datetime | None, datetime | None]:
+        """[from, before) of publication: from the start of `since` to the end of `until`,
+        in Almaty (a release at 23:30 there on the 9th is of the 9th, 18:30 UTC)."""
+        start = datetime.combine(self.since, time(), KAZAKHSTAN) if self.since else None
+        end = self.until and datetime.combine(self.until + timedelta(days=1), time(), KAZAKHSTAN)
+        return start, end or None
+
+
+def _param(value: object) -> str | list[str]:
+    if isinstance(value, tuple):
+        return encode_cursor(value)  # type: ignore[arg-type]
+    if isinstance(value, list):
+        return [str(each) for each in value]
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def feed_url(ref: FeedRef, fmt: str, query: PageQuery, base_url: str, **changes: object) -> str:
     """The absolute URL of a page of a feed (`fmt` empty: its HTML page), `changes` made to
     its query; without changes, the page's own URL (its rel="self")."""
     params = query.params(**{"after": query.after, "before": query.before, **changes})
-    return f"{base_url}{ref.path(fmt)}" + (f"?{urlencode(params)}" if params else "")
+    return f"{base_url}{ref.path(fmt)}" + (f"?{urlencode(params, doseq=True)}" if params else "")
 
 
 def encode_cursor(cursor: Cursor) -> str:
@@ -115,38 +132,86 @@ def decode_cursor(text: str, name: str) -> Cursor:
         raise BadParameter(f"bad {name}: not a cursor given by this feed's links") from None
 
 
-def parse_query(args: dict[str, str], filters: bool = False) -> PageQuery:
-    """Validate ?limit=, ?lang=, ?after=, ?before=, ?q= and (`filters`: /search.*) ?agency=
-    and ?topic=; a bad one raises BadParameter naming it (never repeating a query's text)."""
+Args = Mapping[str, str | Sequence[str]]  # a query's values: one, or each given (flat=False)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_query(args: Args, filters: bool = False) -> PageQuery:
+    """Validate ?limit=, ?lang=, ?after=, ?before=, ?q=, ?since=, ?until= and (`filters`:
+    /search.*) ?agency= and ?topic=, which may repeat; a bad one raises BadParameter naming
+    it (never repeating a query's text). A parameter given twice is read once, from its
+    first value, except those that may repeat."""
+    one = {name: first for name, value in args.items() if (first := first_value(value)) is not None}
     limit = DEFAULT_LIMIT
-    if "limit" in args:
-        text = args["limit"]
+    if "limit" in one:
+        text = one["limit"]
         if not text.isdigit() or int(text) < 1 or len(text) > 9:
             raise BadParameter(
                 f"bad limit: {text[:20]!r} is not a whole number from 1 (capped at {MAX_LIMIT})"
             )
         limit = min(int(text), MAX_LIMIT)
-    lang = args.get("lang") or None
+    lang = one.get("lang") or None
     if lang is not None and lang not in LANGUAGES:
         raise BadParameter(f"bad lang: {lang[:20]!r} is not one of {', '.join(LANGUAGES)}")
-    after = decode_cursor(args["after"], "after") if args.get("after") else None
-    before = decode_cursor(args["before"], "before") if args.get("before") else None
+    after = decode_cursor(one["after"], "after") if one.get("after") else None
+    before = decode_cursor(one["before"], "before") if one.get("before") else None
     if after and before:
         raise BadParameter("bad after/before: give only one of them")
     try:
-        q = parse_search(args.get("q", ""))
+        q = parse_search(one.get("q", ""))
     except BadSearch as exc:
         raise BadParameter(str(exc)) from None
-    agency = _slug_filter(args, "agency") if filters else None
-    topic = _slug_filter(args, "topic") if filters else None
-    return PageQuery(limit, lang, after, before, q, agency, topic)
+    since, until = _day(one, "since"), _day(one, "until")
+    if since and until and until < since:
+        raise BadParameter(f"bad until: {until} is before since ({since})")
+    agencies = _slug_filter(args, "agency") if filters else ()
+    topics = _slug_filter(args, "topic") if filters else ()
+    return PageQuery(limit, lang, after, before, q, agencies, topics, since, until)
 
 
-def _slug_filter(args: dict[str, str], name: str) -> str | None:
-    value = args.get(name) or None
-    if value is not None and not _SLUG.fullmatch(value):
-        raise BadParameter(f"bad {name}: not the slug of an {name}")  # 404 would need a lookup
-    return value
+def first_value(value: str | Sequence[str]) -> str | None:
+    if isinstance(value, str):
+        return value
+    return value[0] if value else None
+
+
+def _day(args: Mapping[str, str], name: str) -> date | None:
+    """A day, as the search page's date fields and ISO 8601 write it; empty: none."""
+    text = args.get(name) or None
+    if text is None:
+        return None
+    try:
+        if _DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:  # 2026-02-30
+        pass
+    raise BadParameter(f"bad {name}: expected YYYY-MM-DD, a day of the calendar, not {text[:20]!r}")
+
+
+def _slug_filter(args: Args, name: str) -> tuple[str, ...]:
+    given = args.get(name, ())
+    values = {value for value in ([given] if isinstance(given, str) else given) if value}
+    for value in values:
+        if not _SLUG.fullmatch(value):
+            raise BadParameter(f"bad {name}: not the slug of an {name}")  # 404 needs a lookup
+    return tuple(sorted(values))
+
+
+def _dated(meta: FeedMeta, query: PageQuery | None) -> FeedMeta:
+    """A feed narrowed to days says which, so that a reader can tell it from the whole."""
+    if query is None or not (query.since or query.until):
+        return meta
+    if query.since == query.until:
+        days = f"on {query.since}"
+    else:
+        days = " ".join(
+            part
+            for part in (query.since and f"from {query.since}", query.until and f"to {query.until}")
+            if part
+        )
+    title, _, site = meta.title.rpartition(" – ")
+    dated = f"{title} ({days}) – {site}" if title else f"{meta.title} ({days})"
+    return replace(meta, title=dated)
 
 
 @dataclass(frozen=True)
@@ -310,26 +375,30 @@ class FeedService:
 
     def filters_known(self, query: PageQuery, version: int | None = None) -> bool:
         """Whether the agency and topic a search filters on exist (else 404, as for feeds)."""
-        agency = query.agency is None or self.resolve("agency", query.agency, version)
-        return bool(agency and (query.topic is None or self.resolve("topic", query.topic, version)))
+        return all(self.resolve("agency", slug, version) for slug in query.agencies) and all(
+            self.resolve("topic", slug, version) for slug in query.topics
+        )
 
     def meta(
         self, ref: FeedRef, lang: str | None = None, query: PageQuery | None = None
     ) -> FeedMeta:
         meta = self._meta(ref, lang, query)
-        if query is None or query.q is None:
-            return meta
-        scope = meta.title.removesuffix(" – gov.kz news")
-        scope = "" if scope == "gov.kz news" else f" in {scope}"
-        return FeedMeta(ref, f"{quoted(query.q.text)}{scope} – gov.kz news", meta.subtitle, lang)
+        if query is not None and query.q is not None:
+            scope = meta.title.removesuffix(" – gov.kz news")
+            scope = "" if scope == "gov.kz news" else f" in {scope}"
+            title = f"{quoted(query.q.text)}{scope} – gov.kz news"
+            meta = FeedMeta(ref, title, meta.subtitle, lang)
+        return _dated(meta, query)
 
     def _meta(self, ref: FeedRef, lang: str | None, query: PageQuery | None) -> FeedMeta:
         if ref.kind == "search":
             filters = query or PageQuery()
-            scope = [self.agencies.get(filters.agency).name] if filters.agency else []
-            if filters.topic:
-                scope.append(self.topic_names().get(filters.topic, filters.topic))
-            title = " · ".join(scope) or "gov.kz news"
+            names = self.topic_names()
+            scope = [
+                " or ".join(self.agencies.get(slug).name for slug in filters.agencies),
+                " or ".join(names.get(slug, slug) for slug in filters.topics),
+            ]
+            title = " · ".join(filter(None, scope)) or "gov.kz news"
             return FeedMeta(
                 ref, f"{title} – gov.kz news", "Press releases on gov.kz matching a search.", lang
             )
@@ -352,16 +421,17 @@ class FeedService:
     # -- pages -----------------------------------------------------------------------------
 
     def rows(self, ref: FeedRef, query: PageQuery) -> FeedRows:
-        agency = ref.slug if ref.kind == "agency" else query.agency
-        topic = ref.slug if ref.kind == "topic" else query.topic
+        agencies = (ref.slug,) if ref.kind == "agency" else query.agencies
+        topics = (ref.slug,) if ref.kind == "topic" else query.topics
         return self.store.feed_rows(
             limit=query.limit,
-            agencies=self.subtree(agency) if agency else None,
-            topic=topic,
+            agencies=frozenset().union(*map(self.subtree, agencies)) if agencies else None,
+            topics=frozenset(topics) if topics else None,
             lang=query.lang,
             after=query.after,
             before=query.before,
             search=query.q,
+            published=query.published(),
         )
 
     def entry(self, row: ItemRow, base_url: str) -> Entry:
@@ -411,7 +481,7 @@ class FeedService:
         newer = bool(rows) and (query.after is not None or (query.before is not None and page.more))
         alternate = f"{base_url}{ref.path()}"
         if ref.kind == "search" and (params := query.params(limit=None)):
-            alternate += f"?{urlencode(params)}"  # the search page of the same search
+            alternate += f"?{urlencode(params, doseq=True)}"  # the search page of the same search
         return PageLinks(
             self=feed_url(ref, fmt, query, base_url),
             alternate=alternate,

@@ -145,7 +145,7 @@ def feed_response(rendered: Rendered, link: str) -> Response:
 
 def _feed(kind: str, slug: str, fmt: str) -> Response:
     try:
-        query = parse_query(request.args.to_dict(), filters=kind == "search")
+        query = parse_query(request.args.to_dict(flat=False), filters=kind == "search")
     except BadParameter as exc:
         return _plain(400, str(exc))
     if kind == "search" and pages.shows_page(MEDIA_TYPES[fmt]):
@@ -164,7 +164,9 @@ def _feed(kind: str, slug: str, fmt: str) -> Response:
 
 
 def _search_page() -> Response:
-    status, context = searchpage.search_context(service(), request.args.to_dict(), base_url())
+    status, context = searchpage.search_context(
+        service(), request.args.to_dict(flat=False), base_url()
+    )
     return Response(render_template("search.html", **context), status=status, mimetype="text/html")
 
 
@@ -190,7 +192,7 @@ def _page(kind: str, slug: str) -> Response | str:
     if ref is None:
         return _plain(404, f"unknown {kind} {slug!r}")
     try:
-        query = parse_query(request.args.to_dict())
+        query = parse_query(request.args.to_dict(flat=False))
     except BadParameter as exc:
         return _plain(400, str(exc))
     return _with_link(Response(_feed_page_html(ref, query), mimetype="text/html"), ref, "", query)
@@ -244,8 +246,8 @@ def feed_page_context(ref: FeedRef, query: PageQuery, fmt: str = "") -> dict[str
     }
 
 
-def _page_url(ref: FeedRef, fmt: str, params: dict[str, str]) -> str:
-    return ref.path(fmt) + (f"?{urlencode(params)}" if params else "")
+def _page_url(ref: FeedRef, fmt: str, params: dict[str, str | list[str]]) -> str:
+    return ref.path(fmt) + (f"?{urlencode(params, doseq=True)}" if params else "")
 
 
 def _copy_url(ref: FeedRef, fmt: str, query: PageQuery) -> str:
@@ -314,7 +316,7 @@ def _routes(app: Flask) -> None:
     @app.get("/feeds.opml")
     def opml() -> Response:
         try:  # ?q=: the feeds of that search (of everything, and of each format), nothing else
-            query = parse_query(request.args.to_dict(), filters=True)
+            query = parse_query(request.args.to_dict(flat=False), filters=True)
         except BadParameter as exc:
             return _plain(400, str(exc))
         groups = opml_search_groups(query) if query.q else opml_groups()
@@ -380,7 +382,7 @@ def index_context(q: str = "") -> dict[str, Any]:
 
 def opml_search_groups(query: PageQuery) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """The OPML of one search (`/feeds.opml?q=`): its Atom feed and its page."""
-    base, params = base_url(), urlencode(query.params(after=None, before=None))
+    base, params = base_url(), urlencode(query.params(after=None, before=None), doseq=True)
     title = service().meta(searchpage.SEARCH, query.lang, query).title
     return [("Search", [(title, f"{base}/search.atom?{params}", f"{base}/search?{params}")])]
 
