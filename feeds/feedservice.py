@@ -37,7 +37,14 @@ from feeds.feedmodel import (
     feed_updated,
     summary_text,
 )
-from feeds.links import LANGUAGES, SLUG, in_language
+from feeds.links import (
+    LANGUAGES,
+    SLUG,
+    find_attachments,
+    html_links,
+    in_language,
+    text_links,
+)
 from feeds.outage import Outage, StoreUnavailable
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
@@ -462,6 +469,11 @@ class FeedService:
             image=row.api_image or next((v.image for v in row.versions if v.image), None),
             other_sources=tuple(filter(None, row.other_sources.split("\n"))),
             others=others,
+            # From the text a reader is shown (the API's once followed), when rendered: the
+            # stored text is enough, so no column and no migration.
+            attachments=find_attachments(
+                html_links(row.api_body_html) if row.api_body_html else text_links(row.body)
+            ),
         )
 
     @staticmethod
