@@ -155,6 +155,7 @@ DOCUMENTS_BODY = (
 
 
 def news_with_documents(news_id: str, **fields: object) -> Reply:
+    """An article answer whose body links documents (DOCUMENTS_BODY) under a hero image."""
     return news_json(
-        news_id, body=DOCUMENTS_BODY, heropic="/uploads/2026/1/9/signing.jpg", **fields
+        news_id, **{"body": DOCUMENTS_BODY, "heropic": "/uploads/2026/1/9/signing.jpg", **fields}
     )

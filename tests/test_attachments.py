@@ -5,6 +5,8 @@ the HTML pages; and the pure extraction behind them (feeds.links)."""
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from xml.etree import ElementTree
 
 import feedparser
@@ -18,7 +20,7 @@ from feeds.links import Attachment, find_attachments, html_links, text_links
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.web import create_app
-from tests.fake_portal import FakePortal, Reply, news_with_documents
+from tests.fake_portal import DOCUMENTS_BODY, FakePortal, Reply, news_with_documents
 
 RELEASE = "1139153"  # the Foreign Ministry's meeting with KazMunayGas, in the sample dump
 PORTAL = "https://www.gov.kz/uploads/2026/1/9/"
@@ -126,8 +128,6 @@ def test_w3c_validator_finds_no_error_with_enclosures(client: FlaskClient, w3c, 
 
 
 def test_only_files_on_gov_kz_each_once_absolute_on_the_portal() -> None:
-    from tests.fake_portal import DOCUMENTS_BODY
-
     assert find_attachments(html_links(DOCUMENTS_BODY)) == (DECREE, PLAN, BUDGET)
 
 
@@ -234,3 +234,103 @@ def test_what_xml_cannot_hold_never_reaches_a_feed() -> None:
             "order",
         ),
     )
+
+
+# -- `updated` moves with what a reader sees, and only then -----------------------------------
+
+
+def updated_of(client: FlaskClient) -> dict[str, str]:
+    feed = feedparser.parse(client.get("/all.atom?limit=500&lang=en").data)
+    return {entry.id: entry.updated for entry in feed.entries}
+
+
+def test_updated_moves_only_when_the_text_a_reader_sees_changes(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The same dumps rewritten with CRLF line ends, and the same answer followed a second
+    time, move no entry's `updated`, no ETag, no content version; a word changed in the
+    followed text moves that entry's `updated` alone."""
+    answers = {RELEASE: news_with_documents(RELEASE)}
+
+    def portal(news_id: str, asked: int, lang: str) -> Reply:
+        return answers.get(news_id, Reply(404))
+
+    with FakePortal(portal) as fake:
+        settings = replace(settings, govkz_base_url=fake.url, follow_rate=500.0)
+        app = create_app(settings)
+        client = app.test_client()
+        store: Store = app.extensions["feeds"].store
+        ingester = Ingester(store, settings)
+        ingester.run(settings.dumps)
+
+        def follow_again() -> None:
+            (row,) = [
+                r for r in store.item_rows() if r["govkz_id"] == RELEASE and r["lang"] == "en"
+            ]
+            store.save_follow_failure(
+                row["id"], "pending", "", datetime.now(UTC) - timedelta(seconds=1)
+            )
+            Follower(store, settings, ingester.rules).run()
+
+        Follower(store, settings, ingester.rules).run()
+        before, version = updated_of(client), store.content_version()
+        etag = client.get("/all.atom").headers["ETag"]
+        assert len(before) > 10
+
+        crlf = []
+        for dump in settings.dumps:
+            rewritten = tmp_path / Path(dump).name
+            rewritten.write_bytes(Path(dump).read_bytes().replace(b"\n", b"\r\n"))
+            assert b"\r\n" in rewritten.read_bytes()
+            crlf.append(str(rewritten))
+        reports = Ingester(store, settings).run(crlf)
+        assert [(r.error, r.counts.new, r.counts.updated) for r in reports] == [(None, 0, 0)] * 2
+        follow_again()
+        assert (updated_of(client), store.content_version()) == (before, version)
+        assert client.get("/all.atom").headers["ETag"] == etag
+
+        answers[RELEASE] = news_with_documents(
+            RELEASE, body=DOCUMENTS_BODY.replace("was signed", "was signed today")
+        )
+        follow_again()
+        after = updated_of(client)
+        moved = {entry for entry in before if after[entry] != before[entry]}
+        assert len(moved) == 1
+        (entry,) = moved
+        assert after[entry] > before[entry]
+        assert client.get("/all.atom").headers["ETag"] != etag
+
+
+def test_a_dump_body_links_its_documents_too(settings: Settings, tmp_path: Path) -> None:
+    """Before any follow (or without FOLLOW), the dump's own text is what readers see."""
+    dump = tmp_path / "documents.txt"
+    dump.write_text(
+        "News\n"
+        "The Ministry publishes its annual plan 10.01.2026\n"
+        "The plan is at https://www.gov.kz/uploads/2026/1/10/annual_plan.pdf, the summary "
+        "at http://gov.kz/uploads/2026/1/10/summary.docx and a copy at "
+        "https://example.com/annual_plan.pdf.Source : "
+        "https://www.gov.kz/memleket/entities/mfa/press/news/details/1200001?lang=en\n",
+        encoding="utf-8",
+    )
+    settings = replace(settings, dumps=(str(dump),), follow=False)
+    app = create_app(settings)
+    Ingester(app.extensions["feeds"].store, settings).run(settings.dumps)
+    client = app.test_client()
+    (item,) = client.get("/all.json").get_json()["items"]
+    assert item["attachments"] == [
+        {
+            "url": "https://www.gov.kz/uploads/2026/1/10/annual_plan.pdf",
+            "mime_type": "application/pdf",
+            "title": "annual_plan.pdf",
+        },
+        {
+            "url": "https://www.gov.kz/uploads/2026/1/10/summary.docx",
+            "mime_type": DOCX,
+            "title": "summary.docx",
+        },
+    ]
+    (entry,) = feedparser.parse(client.get("/all.rss").data).entries
+    assert [(e.href, e.type) for e in entry.enclosures] == [
+        ("https://www.gov.kz/uploads/2026/1/10/annual_plan.pdf", "application/pdf")
+    ]
