@@ -312,12 +312,16 @@ def find_attachments(links: Iterable[tuple[str, str]]) -> tuple[Attachment, ...]
 
 def text_links(text: str) -> Iterator[tuple[str, str]]:
     """(URL, "") of each URL written in plain text, its final punctuation left out."""
+    if "://" not in text and "/uploads/" not in text:
+        return  # most bodies: the scan costs 0.3 ms for 8 kB, these two tests far less
     for match in _TEXT_URL.finditer(text):
         yield match.group().rstrip(_TRAILING_PUNCTUATION), ""
 
 
 def html_links(fragment: str) -> Iterator[tuple[str, str]]:
     """(href, text) of each `<a href>` of an HTML fragment (a followed release's body)."""
+    if "href" not in fragment:  # nh3 writes attribute names in lower case
+        return  # no link at all: no parse (50 µs for 8 kB)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (ValueError, lxml.etree.ParserError):  # nothing to parse, or a character XML lacks
