@@ -237,8 +237,8 @@ DOCUMENT_SUFFIXES = frozenset(
 UPLOADS = "/uploads/"
 UNKNOWN_TYPE = "application/octet-stream"  # a file under /uploads/ with no suffix we know
 PORTAL_ROOT = f"https://{PORTAL_HOST}/"
+_URL_SAFE = "/%:@!$&'()*+,;=~-._"  # what quote() leaves in a path: RFC 3986's, and "%"
 # A URL in plain text (a dump's body): up to whitespace or a character no URL ends with.
-_URL_SAFE = "/%:@!$&'()*+,;=~-._"
 _TEXT_URL = re.compile(r"(?:https?://|/uploads/)[^\s<>\"'«»]+", re.IGNORECASE)
 
 

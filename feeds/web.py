@@ -149,7 +149,7 @@ def _feed(kind: str, slug: str, fmt: str) -> Response:
     except BadParameter as exc:
         return _plain(400, str(exc))
     if kind == "search" and pages.shows_page(MEDIA_TYPES[fmt]):
-        return pages.vary_as_a_feed_url(_search_page())
+        return pages.vary_as_a_feed_url(_search_page(fmt))
     if pages.shows_page(MEDIA_TYPES[fmt]):
         ref = service().resolve(kind, slug)
         if ref is None:
@@ -163,11 +163,15 @@ def _feed(kind: str, slug: str, fmt: str) -> Response:
     return feed_response(rendered, service().link_header(ref, fmt, query, base.url))
 
 
-def _search_page() -> Response:
+def _search_page(fmt: str = "") -> Response:
     status, context = searchpage.search_context(
         service(), request.args.to_dict(flat=False), base_url()
     )
-    return Response(render_template("search.html", **context), status=status, mimetype="text/html")
+    html = render_template("search.html", **context)
+    response = Response(html, status=status, mimetype="text/html")
+    if status != 200:
+        return response
+    return _with_link(response, searchpage.SEARCH, fmt, context["query"])
 
 
 def feed_page_at_feed_url(ref: FeedRef, fmt: str, query: PageQuery) -> Response:

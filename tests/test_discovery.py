@@ -115,6 +115,19 @@ def test_html_page_at_a_feed_url_links_that_feed(
     assert page.headers.getlist("Link") == [f'<{BASE}/agencies/mfa.atom>; rel="self"']
 
 
+def test_the_search_page_links_its_feed(hub_client: FlaskClient) -> None:
+    page = hub_client.get("/search?q=tax&agency=mfa&agency=kgd-vko")
+    assert page.status_code == 200
+    assert page.headers.getlist("Link") == [
+        f'<{HUB}>; rel="hub", <{BASE}/search.atom?q=tax&agency=kgd-vko&agency=mfa>; rel="self"'
+    ]
+    browser = {"Sec-Fetch-Dest": "document", "Accept": "text/html"}
+    page = hub_client.get("/search.rss?q=tax", headers=browser)
+    assert page.mimetype == "text/html"
+    assert page.headers["Link"] == f'<{HUB}>; rel="hub", <{BASE}/search.rss?q=tax>; rel="self"'
+    assert "Link" not in hub_client.get("/search?since=yesterday").headers  # a 400: no feed
+
+
 def test_site_url_is_the_self_of_the_link_header(settings: Settings) -> None:
     client = app_with(settings, site_url="https://feeds.example").test_client()
     response = client.get("/all.atom")
