@@ -107,8 +107,9 @@ class PageQuery:
         """[from, before) of publication: from the start of `since` to the end of `until`,
         in Almaty (a release at 23:30 there on the 9th is of the 9th, 18:30 UTC)."""
         start = datetime.combine(self.since, time(), KAZAKHSTAN) if self.since else None
-        end = self.until and datetime.combine(self.until + timedelta(days=1), time(), KAZAKHSTAN)
-        return start, end or None
+        if self.until is None or self.until == date.max:  # no day after 9999-12-31
+            return start, None
+        return start, datetime.combine(self.until + timedelta(days=1), time(), KAZAKHSTAN)
 
 
 def _param(value: object) -> str | list[str]:

@@ -85,6 +85,7 @@ def test_a_release_at_23_30_in_almaty_is_of_that_day(client: FlaskClient) -> Non
         "since=2025-12-21&until=2026-01-08",  # days with no release between those with some
         "since=2020-01-01",
         "until=2025-12-18",
+        "since=0001-01-01&until=9999-12-31",  # the calendar's ends
     ],
 )
 def test_since_and_until_keep_exactly_the_days_between_both_included(
