@@ -324,7 +324,7 @@ def html_links(fragment: str) -> Iterator[tuple[str, str]]:
         return  # no link at all: no parse (50 µs for 8 kB)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (ValueError, lxml.etree.ParserError):  # nothing to parse, or a character XML lacks
+    except (ValueError, lxml.etree.LxmlError):  # nothing to parse, or a character XML lacks
         return
     for anchor in root.iter("a"):
         href = anchor.get("href")
