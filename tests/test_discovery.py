@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from feeds.errors import StoreUnavailable
 from feeds.ingest import Ingester
 from feeds.settings import Settings
 from feeds.web import create_app
@@ -132,6 +133,28 @@ def test_site_url_is_the_self_of_the_link_header(settings: Settings) -> None:
     client = app_with(settings, site_url="https://feeds.example").test_client()
     response = client.get("/all.atom")
     assert response.headers["Link"] == '<https://feeds.example/all.atom>; rel="self"'
+
+
+def test_feeds_served_while_the_store_is_down_keep_their_link_header(
+    hub_client: FlaskClient,
+) -> None:
+    """Stale-if-error: the fast path's prepared answer and Flask's kept variant, as served."""
+    paths = ("/all.atom", "/agencies/mfa.rss?lang=en")
+    served = {path: hub_client.get(path).headers["Link"] for path in paths}
+    store = hub_client.application.extensions["feeds"].store
+
+    def unreachable() -> int:
+        raise StoreUnavailable("OperationalError: connection refused")
+
+    store.content_version = unreachable
+    for path in paths:
+        response = hub_client.get(path)
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["Link"] == served[path]
+        assert response.headers.getlist("Link") == [served[path]]
+    assert served["/agencies/mfa.rss?lang=en"] == (
+        f'<{HUB}>; rel="hub", <{BASE}/agencies/mfa.rss?lang=en>; rel="self"'
+    )
 
 
 def ttl_of(data: bytes) -> str | None:
