@@ -3,6 +3,7 @@
 own URL as its body says it) on every format, on the fast path and Flask's, on 304s and on the
 HTML feed page; and the cadence, the RSS `<ttl>` = INGEST_INTERVAL in minutes."""
 
+import json
 from dataclasses import replace
 from xml.etree import ElementTree
 
@@ -34,8 +35,6 @@ def hub_client(settings: Settings) -> FlaskClient:
 def body_self(data: bytes, fmt: str) -> str:
     """The rel="self" the feed's body gives."""
     if fmt == "json":
-        import json
-
         return json.loads(data)["feed_url"]
     parsed = feedparser.parse(data)
     return next(link.href for link in parsed.feed.links if link.rel == "self")
