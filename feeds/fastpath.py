@@ -48,8 +48,9 @@ class Prepared:
     body: bytes
 
 
-def prepare(rendered: Rendered, gzipped: bool, max_age: int) -> Prepared:
-    """The exact headers feeds.web.feed_response gives, built once."""
+def prepare(rendered: Rendered, gzipped: bool, max_age: int, link: str) -> Prepared:
+    """The exact headers feeds.web.feed_response gives, built once; `link` the page's HTTP
+    Link (FeedService.link_header)."""
     body = rendered.gzipped if gzipped else rendered.body
     styled = rendered.media_type in STYLED_FEED_TYPES
     etag = rendered.etag + ("-gz" if gzipped else "")
@@ -61,6 +62,9 @@ def prepare(rendered: Rendered, gzipped: bool, max_age: int) -> Prepared:
         # As feeds.pages.feeds_for_browsers says for Flask's answers: Atom and RSS differ
         # for browser tabs.
         ("Vary", "Accept-Encoding, Sec-Fetch-Dest, Accept" if styled else "Accept-Encoding"),
+        # WebSub discovery without parsing the body; in a 304 too, which a subscriber that
+        # polls conditionally gets far more often than a 200.
+        ("Link", link),
     ]
     full = [
         ("Content-Type", f"{rendered.media_type}; charset=utf-8"),
@@ -144,6 +148,7 @@ class FeedFastPath:
         if ref is None:
             return None
         rendered = self.service.render(ref, fmt, PageQuery(), base_url, version)
-        prepared = prepare(rendered, gzipped, self.max_age)
+        link = self.service.link_header(ref, fmt, PageQuery(), base_url)
+        prepared = prepare(rendered, gzipped, self.max_age, link)
         self.prepared.put(key, version, prepared)
         return prepared

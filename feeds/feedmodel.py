@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from feeds.links import Attachment
 from feeds.records import KAZAKHSTAN
 from feeds.textclean import paragraphs
 
@@ -72,6 +73,7 @@ class Entry:
     image: str | None = None
     other_sources: tuple[str, ...] = ()
     others: tuple[OtherVersion, ...] = ()  # the release's other versions
+    attachments: tuple[Attachment, ...] = ()  # files on gov.kz its text links
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class FeedMeta:
     title: str
     subtitle: str
     lang: str | None = None
+    ttl: int | None = None  # minutes a reader may keep it (RSS <ttl>): the ingest's cadence
 
 
 @dataclass(frozen=True)
@@ -119,3 +122,22 @@ def feed_updated(entries: list[Entry]) -> datetime:
     if not entries:
         return datetime(2000, 1, 1, tzinfo=KAZAKHSTAN)
     return max(entry.updated for entry in entries)
+
+
+def enclosure(entry: Entry) -> Attachment | None:
+    """The one file RSS 2.0 allows an item: its first document, else its image (the hero
+    image, else the first picture its text links)."""
+    documents = [each for each in entry.attachments if not each.is_image]
+    if documents:
+        return documents[0]
+    if entry.image:
+        return Attachment(entry.image, image_type(entry.image), "")
+    return next(iter(entry.attachments), None)
+
+
+def image_type(url: str) -> str:
+    lower = url.lower().split("?")[0]
+    for suffix, media in ((".png", "image/png"), (".gif", "image/gif"), (".webp", "image/webp")):
+        if lower.endswith(suffix):
+            return media
+    return "image/jpeg"

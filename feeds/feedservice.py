@@ -15,10 +15,10 @@ import gzip
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,7 +37,14 @@ from feeds.feedmodel import (
     feed_updated,
     summary_text,
 )
-from feeds.links import LANGUAGES, SLUG, in_language
+from feeds.links import (
+    LANGUAGES,
+    SLUG,
+    find_attachments,
+    html_links,
+    in_language,
+    text_links,
+)
 from feeds.outage import Outage, StoreUnavailable
 from feeds.records import KAZAKHSTAN, atom_id
 from feeds.render import RENDERERS
@@ -72,14 +79,20 @@ class PageQuery:
     after: Cursor | None = None
     before: Cursor | None = None
     q: SearchQuery | None = None  # ?q= on any feed (issue 17)
-    agency: str | None = None  # the filters of /search.*: ?agency=, ?topic=
-    topic: str | None = None
+    # The filters of /search.*, each repeatable (any of them): ?agency=, ?topic=; sorted, once.
+    agencies: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    since: date | None = None  # ?since=, ?until= on every feed: days of publication in Almaty
+    until: date | None = None
 
-    def params(self, **changes: object) -> dict[str, str]:
+    def params(self, **changes: object) -> dict[str, str | list[str]]:
+        """The query string's values (`urlencode(..., doseq=True)`), `changes` made."""
         values = {
             "q": self.q.text if self.q else None,
-            "agency": self.agency,
-            "topic": self.topic,
+            "agency": list(self.agencies) or None,
+            "topic": list(self.topics) or None,
+            "since": self.since,
+            "until": self.until,
             "limit": self.limit,
             "lang": self.lang,
             "after": None,
@@ -88,11 +101,30 @@ class PageQuery:
         }
         if values["limit"] == DEFAULT_LIMIT:
             values["limit"] = None
-        return {
-            name: encode_cursor(v) if isinstance(v, tuple) else str(v)
-            for name, v in values.items()
-            if v is not None
-        }
+        return {name: _param(v) for name, v in values.items() if v is not None}
+
+    def published(self) -> tuple[datetime | None, datetime | None]:
+        """[from, before) of publication: from the start of `since` to the end of `until`,
+        in Almaty (a release at 23:30 there on the 9th is of the 9th, 18:30 UTC)."""
+        start = datetime.combine(self.since, time(), KAZAKHSTAN) if self.since else None
+        if self.until is None or self.until == date.max:  # no day after 9999-12-31
+            return start, None
+        return start, datetime.combine(self.until + timedelta(days=1), time(), KAZAKHSTAN)
+
+
+def _param(value: object) -> str | list[str]:
+    if isinstance(value, tuple):
+        return encode_cursor(value)  # type: ignore[arg-type]
+    if isinstance(value, list):
+        return [str(each) for each in value]
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def feed_url(ref: FeedRef, fmt: str, query: PageQuery, base_url: str, **changes: object) -> str:
+    """The absolute URL of a page of a feed (`fmt` empty: its HTML page), `changes` made to
+    its query; without changes, the page's own URL (its rel="self")."""
+    params = query.params(**{"after": query.after, "before": query.before, **changes})
+    return f"{base_url}{ref.path(fmt)}" + (f"?{urlencode(params, doseq=True)}" if params else "")
 
 
 def encode_cursor(cursor: Cursor) -> str:
@@ -108,38 +140,86 @@ def decode_cursor(text: str, name: str) -> Cursor:
         raise BadParameter(f"bad {name}: not a cursor given by this feed's links") from None
 
 
-def parse_query(args: dict[str, str], filters: bool = False) -> PageQuery:
-    """Validate ?limit=, ?lang=, ?after=, ?before=, ?q= and (`filters`: /search.*) ?agency=
-    and ?topic=; a bad one raises BadParameter naming it (never repeating a query's text)."""
+Args = Mapping[str, str | Sequence[str]]  # a query's values: one, or each given (flat=False)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_query(args: Args, filters: bool = False) -> PageQuery:
+    """Validate ?limit=, ?lang=, ?after=, ?before=, ?q=, ?since=, ?until= and (`filters`:
+    /search.*) ?agency= and ?topic=, which may repeat; a bad one raises BadParameter naming
+    it (never repeating a query's text). A parameter given twice is read once, from its
+    first value, except those that may repeat."""
+    one = {name: first for name, value in args.items() if (first := first_value(value)) is not None}
     limit = DEFAULT_LIMIT
-    if "limit" in args:
-        text = args["limit"]
+    if "limit" in one:
+        text = one["limit"]
         if not text.isdigit() or int(text) < 1 or len(text) > 9:
             raise BadParameter(
                 f"bad limit: {text[:20]!r} is not a whole number from 1 (capped at {MAX_LIMIT})"
             )
         limit = min(int(text), MAX_LIMIT)
-    lang = args.get("lang") or None
+    lang = one.get("lang") or None
     if lang is not None and lang not in LANGUAGES:
         raise BadParameter(f"bad lang: {lang[:20]!r} is not one of {', '.join(LANGUAGES)}")
-    after = decode_cursor(args["after"], "after") if args.get("after") else None
-    before = decode_cursor(args["before"], "before") if args.get("before") else None
+    after = decode_cursor(one["after"], "after") if one.get("after") else None
+    before = decode_cursor(one["before"], "before") if one.get("before") else None
     if after and before:
         raise BadParameter("bad after/before: give only one of them")
     try:
-        q = parse_search(args.get("q", ""))
+        q = parse_search(one.get("q", ""))
     except BadSearch as exc:
         raise BadParameter(str(exc)) from None
-    agency = _slug_filter(args, "agency") if filters else None
-    topic = _slug_filter(args, "topic") if filters else None
-    return PageQuery(limit, lang, after, before, q, agency, topic)
+    since, until = _day(one, "since"), _day(one, "until")
+    if since and until and until < since:
+        raise BadParameter(f"bad until: {until} is before since ({since})")
+    agencies = _slug_filter(args, "agency") if filters else ()
+    topics = _slug_filter(args, "topic") if filters else ()
+    return PageQuery(limit, lang, after, before, q, agencies, topics, since, until)
 
 
-def _slug_filter(args: dict[str, str], name: str) -> str | None:
-    value = args.get(name) or None
-    if value is not None and not _SLUG.fullmatch(value):
-        raise BadParameter(f"bad {name}: not the slug of an {name}")  # 404 would need a lookup
-    return value
+def first_value(value: str | Sequence[str]) -> str | None:
+    if isinstance(value, str):
+        return value
+    return value[0] if value else None
+
+
+def _day(args: Mapping[str, str], name: str) -> date | None:
+    """A day, as the search page's date fields and ISO 8601 write it; empty: none."""
+    text = args.get(name) or None
+    if text is None:
+        return None
+    try:
+        if _DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:  # 2026-02-30
+        pass
+    raise BadParameter(f"bad {name}: expected YYYY-MM-DD, a day of the calendar, not {text[:20]!r}")
+
+
+def _slug_filter(args: Args, name: str) -> tuple[str, ...]:
+    given = args.get(name, ())
+    values = {value for value in ([given] if isinstance(given, str) else given) if value}
+    for value in values:
+        if not _SLUG.fullmatch(value):
+            raise BadParameter(f"bad {name}: not the slug of an {name}")  # 404 needs a lookup
+    return tuple(sorted(values))
+
+
+def _dated(meta: FeedMeta, query: PageQuery | None) -> FeedMeta:
+    """A feed narrowed to days says which, so that a reader can tell it from the whole."""
+    if query is None or not (query.since or query.until):
+        return meta
+    if query.since == query.until:
+        days = f"on {query.since}"
+    else:
+        days = " ".join(
+            part
+            for part in (query.since and f"from {query.since}", query.until and f"to {query.until}")
+            if part
+        )
+    title, _, site = meta.title.rpartition(" – ")
+    dated = f"{title} ({days}) – {site}" if title else f"{meta.title} ({days})"
+    return replace(meta, title=dated)
 
 
 @dataclass(frozen=True)
@@ -167,6 +247,7 @@ class FeedService:
         fingerprint: str = "",
         variant_bytes: int = VARIANT_CACHE_BYTES,
         max_renders: int = MAX_RENDERS,
+        ttl: int | None = None,
     ) -> None:
         self.store = store
         self.agencies = agencies
@@ -175,6 +256,7 @@ class FeedService:
         self.fingerprint = fingerprint  # of catalog, topics, templates, code (feeds.fingerprint)
         self.on_render = on_render
         self.hub = hub or None
+        self.ttl = ttl  # minutes, the RSS <ttl>: how often the ingest may change a feed
         self.pages: VersionedCache[Rendered] = VersionedCache(CANONICAL_PAGES)
         self.variants: VersionedCache[Rendered] = VersionedCache(variant_bytes, Rendered.size)
         self.memo: VersionedCache[Any] = VersionedCache(MEMO_ENTRIES)
@@ -311,26 +393,30 @@ class FeedService:
 
     def filters_known(self, query: PageQuery, version: int | None = None) -> bool:
         """Whether the agency and topic a search filters on exist (else 404, as for feeds)."""
-        agency = query.agency is None or self.resolve("agency", query.agency, version)
-        return bool(agency and (query.topic is None or self.resolve("topic", query.topic, version)))
+        return all(self.resolve("agency", slug, version) for slug in query.agencies) and all(
+            self.resolve("topic", slug, version) for slug in query.topics
+        )
 
     def meta(
         self, ref: FeedRef, lang: str | None = None, query: PageQuery | None = None
     ) -> FeedMeta:
         meta = self._meta(ref, lang, query)
-        if query is None or query.q is None:
-            return meta
-        scope = meta.title.removesuffix(" – gov.kz news")
-        scope = "" if scope == "gov.kz news" else f" in {scope}"
-        return FeedMeta(ref, f"{quoted(query.q.text)}{scope} – gov.kz news", meta.subtitle, lang)
+        if query is not None and query.q is not None:
+            scope = meta.title.removesuffix(" – gov.kz news")
+            scope = "" if scope == "gov.kz news" else f" in {scope}"
+            title = f"{quoted(query.q.text)}{scope} – gov.kz news"
+            meta = FeedMeta(ref, title, meta.subtitle, lang)
+        return _dated(meta, query)
 
     def _meta(self, ref: FeedRef, lang: str | None, query: PageQuery | None) -> FeedMeta:
         if ref.kind == "search":
             filters = query or PageQuery()
-            scope = [self.agencies.get(filters.agency).name] if filters.agency else []
-            if filters.topic:
-                scope.append(self.topic_names().get(filters.topic, filters.topic))
-            title = " · ".join(scope) or "gov.kz news"
+            names = self.topic_names()
+            scope = [
+                " or ".join(self.agencies.get(slug).name for slug in filters.agencies),
+                " or ".join(names.get(slug, slug) for slug in filters.topics),
+            ]
+            title = " · ".join(filter(None, scope)) or "gov.kz news"
             return FeedMeta(
                 ref, f"{title} – gov.kz news", "Press releases on gov.kz matching a search.", lang
             )
@@ -353,16 +439,17 @@ class FeedService:
     # -- pages -----------------------------------------------------------------------------
 
     def rows(self, ref: FeedRef, query: PageQuery) -> FeedRows:
-        agency = ref.slug if ref.kind == "agency" else query.agency
-        topic = ref.slug if ref.kind == "topic" else query.topic
+        agencies = (ref.slug,) if ref.kind == "agency" else query.agencies
+        topics = (ref.slug,) if ref.kind == "topic" else query.topics
         return self.store.feed_rows(
             limit=query.limit,
-            agencies=self.subtree(agency) if agency else None,
-            topic=topic,
+            agencies=frozenset().union(*map(self.subtree, agencies)) if agencies else None,
+            topics=frozenset(topics) if topics else None,
             lang=query.lang,
             after=query.after,
             before=query.before,
             search=query.q,
+            published=query.published(),
         )
 
     def entry(self, row: ItemRow, base_url: str) -> Entry:
@@ -393,6 +480,11 @@ class FeedService:
             image=row.api_image or next((v.image for v in row.versions if v.image), None),
             other_sources=tuple(filter(None, row.other_sources.split("\n"))),
             others=others,
+            # From the text a reader is shown (the API's once followed), when rendered: the
+            # stored text is enough, so no column and no migration.
+            attachments=find_attachments(
+                html_links(row.api_body_html) if row.api_body_html else text_links(row.body)
+            ),
         )
 
     @staticmethod
@@ -405,17 +497,16 @@ class FeedService:
         self, ref: FeedRef, fmt: str, query: PageQuery, page: FeedRows, base_url: str
     ) -> PageLinks:
         def url(**changes: object) -> str:
-            params = query.params(**changes)
-            return f"{base_url}{ref.path(fmt)}" + (f"?{urlencode(params)}" if params else "")
+            return feed_url(ref, fmt, query, base_url, **{"after": None, "before": None, **changes})
 
         rows = page.rows
         older = bool(rows) and (page.more or query.before is not None)
         newer = bool(rows) and (query.after is not None or (query.before is not None and page.more))
         alternate = f"{base_url}{ref.path()}"
         if ref.kind == "search" and (params := query.params(limit=None)):
-            alternate += f"?{urlencode(params)}"  # the search page of the same search
+            alternate += f"?{urlencode(params, doseq=True)}"  # the search page of the same search
         return PageLinks(
-            self=url(after=query.after, before=query.before),
+            self=feed_url(ref, fmt, query, base_url),
             alternate=alternate,
             first=url(),
             icon=f"{base_url}/static/icon.png",
@@ -423,6 +514,13 @@ class FeedService:
             previous=url(before=rows[0].cursor) if newer else None,
             hub=self.hub,
         )
+
+    def link_header(self, ref: FeedRef, fmt: str, query: PageQuery, base_url: str) -> str:
+        """The HTTP `Link` of a feed's page (WebSub section 4: the hub, and exactly one self,
+        the topic a subscriber subscribes to): the same URLs as the body's links."""
+        self_url = feed_url(ref, fmt, query, self.site_url or base_url)
+        hub = [f'<{self.hub}>; rel="hub"'] if self.hub else []
+        return ", ".join([*hub, f'<{self_url}>; rel="self"'])
 
     def feed(
         self, kind: str, slug: str, fmt: str, query: PageQuery, base_url: str, shared: bool = True
@@ -513,7 +611,8 @@ class FeedService:
         page = self.rows(ref, query)
         entries = [self.entry(row, base_url) for row in page.rows]
         links = self.page_links(ref, fmt, query, page, base_url)
-        body = RENDERERS[fmt](self.meta(ref, query.lang, query), entries, links)
+        meta = replace(self.meta(ref, query.lang, query), ttl=self.ttl)
+        body = RENDERERS[fmt](meta, entries, links)
         return Rendered(
             body=body,
             gzipped=gzip.compress(body, compresslevel=6, mtime=0),

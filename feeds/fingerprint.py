@@ -1,5 +1,6 @@
 """What shapes a page's bytes besides the store's content: the catalog (agency names), the
-topic names, the templates, the code and the WebSub hub. Shared pages and the shared Summary
+topic names, the templates, the code, the WebSub hub and the ingest interval (the RSS
+`<ttl>`). Shared pages and the shared Summary
 are keyed by this fingerprint as well as by the content version, so that a deploy that
 renames an agency or changes the code is seen in every page after a restart, even when no
 ingest moved the content version."""
@@ -34,4 +35,5 @@ def pages_fingerprint(settings: Settings) -> str:
     for path in (settings.agencies_file, settings.topics_file):
         digest.update(b"\0" + Path(path).read_bytes())
     digest.update(b"\0" + settings.websub_hub.encode())
+    digest.update(b"\0" + repr(settings.ingest_interval).encode())  # the RSS <ttl>
     return digest.hexdigest()[:32]

@@ -13,7 +13,16 @@ from feedgen.feed import FeedGenerator
 from lxml import etree as ElementTree  # feedgen builds lxml trees; its extensions must too
 
 from feeds import __version__
-from feeds.feedmodel import Entry, FeedMeta, OtherVersion, PageLinks, feed_updated
+from feeds.feedmodel import (
+    Entry,
+    FeedMeta,
+    OtherVersion,
+    PageLinks,
+    enclosure,
+    feed_updated,
+    image_type,
+)
+from feeds.links import Attachment
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -23,12 +32,15 @@ GENERATOR = ("feeds", __version__)
 class _EntryExtras(BaseEntryExtension):
     """What feedgen 1.0 cannot write for an entry: xml:lang, the attributes of the alternate
     link (its entry writer drops rel/type/hreflang: it shadows the link dict with the new
-    element) and the image as an enclosure (which would otherwise lose its rel too)."""
+    element) and the image and documents as enclosures (which would otherwise lose their rel
+    too; RSS 2.0 has one enclosure an item)."""
 
     def __init__(self) -> None:
         self.lang: str | None = None
         self.image: str | None = None
         self.others: tuple[OtherVersion, ...] = ()
+        self.attachments: tuple[Attachment, ...] = ()
+        self.enclosure: Attachment | None = None
 
     def extend_atom(self, entry):  # type: ignore[no-untyped-def]
         if self.lang:
@@ -55,14 +67,24 @@ class _EntryExtras(BaseEntryExtension):
                 "link",
                 rel="enclosure",
                 href=self.image,
-                type=_image_type(self.image),
+                type=image_type(self.image),
             )
+        for each in self.attachments:
+            if each.url != self.image:  # no length: we never fetch the files
+                ElementTree.SubElement(
+                    entry,
+                    "link",
+                    rel="enclosure",
+                    href=each.url,
+                    type=each.mime_type,
+                    title=each.title,
+                )
         return entry
 
     def extend_rss(self, item):  # type: ignore[no-untyped-def]
-        if self.image:
+        if self.enclosure:  # RSS 2.0 requires a length; 0 says it is not known
             ElementTree.SubElement(
-                item, "enclosure", url=self.image, length="0", type=_image_type(self.image)
+                item, "enclosure", url=self.enclosure.url, length="0", type=self.enclosure.mime_type
             )
         return item
 
@@ -97,6 +119,7 @@ def _generator(meta: FeedMeta, entries: list[Entry], links: PageLinks, fmt: str)
     fg = FeedGenerator()
     fg.register_extension("paging", _Paging, BaseEntryExtension, atom=False, rss=True)
     fg.register_extension("extras", BaseExtension, _EntryExtras, atom=True, rss=True)
+    fg.load_extension("media", atom=False, rss=True)  # Media RSS: the image, for RSS readers
     fg.id(links.alternate)
     fg.title(meta.title)
     fg.subtitle(_plain_text(meta.subtitle, fmt))
@@ -115,6 +138,8 @@ def _generator(meta: FeedMeta, entries: list[Entry], links: PageLinks, fmt: str)
     fg.generator(*GENERATOR)
     if meta.lang:
         fg.language(meta.lang)
+    if meta.ttl:  # RSS only: feedgen's Atom has no such element
+        fg.ttl(meta.ttl)
     fg.updated(feed_updated(entries))
     fg.lastBuildDate(feed_updated(entries))
     for entry in entries:
@@ -147,14 +172,12 @@ def _add_entry(fg: FeedGenerator, entry: Entry, fmt: str) -> None:
     fe.extras.lang = entry.lang
     fe.extras.image = entry.image
     fe.extras.others = entry.others
-
-
-def _image_type(url: str) -> str:
-    lower = url.lower().split("?")[0]
-    for suffix, media in ((".png", "image/png"), (".gif", "image/gif"), (".webp", "image/webp")):
-        if lower.endswith(suffix):
-            return media
-    return "image/jpeg"
+    fe.extras.attachments = entry.attachments
+    fe.extras.enclosure = enclosure(entry)
+    picture = entry.image or next((a.url for a in entry.attachments if a.is_image), None)
+    if picture and fmt == "rss":
+        fe.media.content(url=picture, type=image_type(picture), medium="image", group=None)
+        fe.media.thumbnail(url=picture, group=None)
 
 
 def render_atom(meta: FeedMeta, entries: list[Entry], links: PageLinks) -> bytes:
@@ -202,6 +225,11 @@ def _json_item(entry: Entry) -> dict[str, object]:
     }
     if entry.image:
         item["image"] = entry.image
+    if entry.attachments:
+        item["attachments"] = [
+            {"url": each.url, "mime_type": each.mime_type, "title": each.title}
+            for each in entry.attachments
+        ]
     if entry.other_sources:
         item["external_url"] = entry.other_sources[0]
     return item

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from feeds.feedmodel import FORMATS, Entry, FeedRef
-from feeds.feedservice import BadParameter, FeedService, PageQuery, parse_query
+from feeds.feedservice import Args, BadParameter, FeedService, PageQuery, first_value, parse_query
 from feeds.links import LANGUAGE_ORDER, LANGUAGE_SELF_NAMES
 from feeds.sanitize import html_to_text
 from feeds.searchquery import MAX_QUERY_CHARS, clean
@@ -33,13 +33,13 @@ def result(service: FeedService, row: ItemRow, query: PageQuery, base_url: str) 
     return Result(entry, pieces)
 
 
-def search_context(
-    service: FeedService, args: dict[str, str], base_url: str
-) -> tuple[int, dict[str, Any]]:
+def search_context(service: FeedService, args: Args, base_url: str) -> tuple[int, dict[str, Any]]:
     """(HTTP status, template context): 400 for a bad query, 404 for an unknown filter (the
     page still shows the form), 200 otherwise; results only when something was asked."""
     context: dict[str, Any] = {
-        "q": clean(args.get("q", ""))[:MAX_QUERY_CHARS],  # what the box shows again
+        "q": clean(first_value(args.get("q", "")) or "")[
+            :MAX_QUERY_CHARS
+        ],  # what the box shows again
         "filters": _filter_options(service),
         "query": PageQuery(),
         "results": None,
@@ -52,14 +52,15 @@ def search_context(
     context["query"] = query
     if not service.filters_known(query):
         return 404, {**context, "error": "unknown agency or topic"}
-    if query.q is None and query.agency is None and query.topic is None:
+    if query == PageQuery(limit=query.limit, lang=query.lang):  # nothing asked yet
         return 200, context
     with service.rendering_slot():  # a variant: rendered on demand, within the bounds
         page = service.rows(SEARCH, query)
         results = [result(service, row, query, base_url) for row in page.rows]
     links = service.page_links(SEARCH, "", query, page, base_url)
     params = query.params(after=None, before=None)
-    feed_urls = {fmt: f"{base_url}/search.{fmt}?{urlencode(params)}" for fmt in FORMATS}
+    query_string = urlencode(params, doseq=True)
+    feed_urls = {fmt: f"{base_url}/search.{fmt}?{query_string}" for fmt in FORMATS}
     return 200, {
         **context,
         "results": results,

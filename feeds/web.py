@@ -5,6 +5,7 @@ import time and no scheduler is started here (gunicorn forks workers; see wsgi.p
 """
 
 import logging
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         fingerprint=fingerprint,
         variant_bytes=settings.variant_cache_bytes,
         max_renders=settings.max_variant_renders,
+        ttl=math.ceil(settings.ingest_interval / 60),
     )
     hosts = Hosts(settings.site_url, settings.allowed_hosts)
     app.extensions["feeds"] = service
@@ -127,12 +129,12 @@ def _plain(status: int, message: str) -> Response:
     return Response(message + "\n", status=status, mimetype="text/plain")
 
 
-def feed_response(rendered: Rendered) -> Response:
+def feed_response(rendered: Rendered, link: str) -> Response:
     """The stored bytes with validators; 304 for a matching conditional request. The headers
     are the fast path's (`feeds.fastpath.prepare`), so that both paths answer alike."""
     settings: Settings = current_app.config["FEEDS_SETTINGS"]
     gzipped = request.accept_encodings["gzip"] > 0
-    prepared = prepare(rendered, gzipped, int(settings.ingest_interval))
+    prepared = prepare(rendered, gzipped, int(settings.ingest_interval), link)
     etag, modified = prepared.etag, prepared.last_modified
     if not is_resource_modified(request.environ, etag=etag, last_modified=modified):
         response = Response(status=304, headers=prepared.not_modified)
@@ -143,11 +145,11 @@ def feed_response(rendered: Rendered) -> Response:
 
 def _feed(kind: str, slug: str, fmt: str) -> Response:
     try:
-        query = parse_query(request.args.to_dict(), filters=kind == "search")
+        query = parse_query(request.args.to_dict(flat=False), filters=kind == "search")
     except BadParameter as exc:
         return _plain(400, str(exc))
     if kind == "search" and pages.shows_page(MEDIA_TYPES[fmt]):
-        return pages.vary_as_a_feed_url(_search_page())
+        return pages.vary_as_a_feed_url(_search_page(fmt))
     if pages.shows_page(MEDIA_TYPES[fmt]):
         ref = service().resolve(kind, slug)
         if ref is None:
@@ -157,19 +159,36 @@ def _feed(kind: str, slug: str, fmt: str) -> Response:
     rendered = service().feed(kind, slug, fmt, query, base.url, base.shared)
     if rendered is None:
         return _plain(404, f"unknown {kind} {slug!r}" if slug else "unknown agency or topic")
-    return feed_response(rendered)
+    ref = FeedRef("all") if kind == "all" else FeedRef(kind, slug)  # type: ignore[arg-type]
+    return feed_response(rendered, service().link_header(ref, fmt, query, base.url))
 
 
-def _search_page() -> Response:
-    status, context = searchpage.search_context(service(), request.args.to_dict(), base_url())
-    return Response(render_template("search.html", **context), status=status, mimetype="text/html")
+def _search_page(fmt: str = "") -> Response:
+    status, context = searchpage.search_context(
+        service(), request.args.to_dict(flat=False), base_url()
+    )
+    html = render_template("search.html", **context)
+    response = Response(html, status=status, mimetype="text/html")
+    if status != 200:
+        return response
+    return _with_link(response, searchpage.SEARCH, fmt, context["query"])
 
 
 def feed_page_at_feed_url(ref: FeedRef, fmt: str, query: PageQuery) -> Response:
     """The feed's page for a browser tab that opened the feed's URL. Without the feed's
     validators: a browser holding the feed must not be told with a 304 that it holds this."""
     html = _feed_page_html(ref, query, fmt)
-    return pages.vary_as_a_feed_url(Response(html, mimetype="text/html"))
+    return pages.vary_as_a_feed_url(
+        _with_link(Response(html, mimetype="text/html"), ref, fmt, query)
+    )
+
+
+def _with_link(response: Response, ref: FeedRef, fmt: str, query: PageQuery) -> Response:
+    """The feed's Link header on its HTML page: the hub and, as self, the feed a subscriber
+    gets there (the Atom one on the page's own URL), the topic the hub is told about."""
+    link = service().link_header(ref, fmt or "atom", query, base_url())
+    response.headers["Link"] = link
+    return response
 
 
 def _page(kind: str, slug: str) -> Response | str:
@@ -177,10 +196,10 @@ def _page(kind: str, slug: str) -> Response | str:
     if ref is None:
         return _plain(404, f"unknown {kind} {slug!r}")
     try:
-        query = parse_query(request.args.to_dict())
+        query = parse_query(request.args.to_dict(flat=False))
     except BadParameter as exc:
         return _plain(400, str(exc))
-    return _feed_page_html(ref, query)
+    return _with_link(Response(_feed_page_html(ref, query), mimetype="text/html"), ref, "", query)
 
 
 def _feed_page_html(ref: FeedRef, query: PageQuery, fmt: str = "") -> str:
@@ -231,8 +250,8 @@ def feed_page_context(ref: FeedRef, query: PageQuery, fmt: str = "") -> dict[str
     }
 
 
-def _page_url(ref: FeedRef, fmt: str, params: dict[str, str]) -> str:
-    return ref.path(fmt) + (f"?{urlencode(params)}" if params else "")
+def _page_url(ref: FeedRef, fmt: str, params: dict[str, str | list[str]]) -> str:
+    return ref.path(fmt) + (f"?{urlencode(params, doseq=True)}" if params else "")
 
 
 def _copy_url(ref: FeedRef, fmt: str, query: PageQuery) -> str:
@@ -301,7 +320,7 @@ def _routes(app: Flask) -> None:
     @app.get("/feeds.opml")
     def opml() -> Response:
         try:  # ?q=: the feeds of that search (of everything, and of each format), nothing else
-            query = parse_query(request.args.to_dict(), filters=True)
+            query = parse_query(request.args.to_dict(flat=False), filters=True)
         except BadParameter as exc:
             return _plain(400, str(exc))
         groups = opml_search_groups(query) if query.q else opml_groups()
@@ -367,7 +386,7 @@ def index_context(q: str = "") -> dict[str, Any]:
 
 def opml_search_groups(query: PageQuery) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """The OPML of one search (`/feeds.opml?q=`): its Atom feed and its page."""
-    base, params = base_url(), urlencode(query.params(after=None, before=None))
+    base, params = base_url(), urlencode(query.params(after=None, before=None), doseq=True)
     title = service().meta(searchpage.SEARCH, query.lang, query).title
     return [("Search", [(title, f"{base}/search.atom?{params}", f"{base}/search?{params}")])]
 

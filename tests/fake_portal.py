@@ -272,3 +272,25 @@ class RawHeaders(Response):
 
     def get_wsgi_headers(self, environ: Any) -> Headers:
         return Headers(self.headers)
+
+
+# An article body as gov.kz writes one that publishes documents (issue 28): a decree linked
+# relatively, a plan absolutely, the decree again under other words, a table over plain HTTP
+# on the bare host, and links that are no file of gov.kz (a page, another host's PDF).
+DOCUMENTS_BODY = (
+    "<p>The decree was signed: "
+    '<a href="/uploads/2026/1/9/decree_123.pdf">Decree No. 123</a>.</p>'
+    '<p>See the <a href="https://www.gov.kz/uploads/2026/1/9/plan_2026.docx">action\n plan'
+    "</a> and the "
+    '<a href="https://www.gov.kz/memleket/entities/mfa/press/news/details/1">previous news</a>'
+    ', the <a href="https://example.com/uploads/other.pdf">copy elsewhere</a>'
+    ', the <a href="/uploads/2026/1/9/decree_123.pdf#page=2">decree, page 2</a>'
+    ' and the <a href="http://gov.kz/uploads/2026/1/9/budget.xlsx">budget</a>.</p>'
+)
+
+
+def news_with_documents(news_id: str, **fields: object) -> Reply:
+    """An article answer whose body links documents (DOCUMENTS_BODY) under a hero image."""
+    return news_json(
+        news_id, **{"body": DOCUMENTS_BODY, "heropic": "/uploads/2026/1/9/signing.jpg", **fields}
+    )

@@ -15,6 +15,7 @@ COMPARED = (
     "Last-Modified",
     "Cache-Control",
     "Vary",
+    "Link",
 )
 
 

@@ -472,6 +472,12 @@ SHAPES = [  # each page reads as much in a store ten times as big
     "/agencies/mvd.atom?limit=3",  # a sparse subtree: one index range per agency, merged
     "/agencies/mvd.atom?lang=ru",  # no such item in the subtree
     "/agencies/mfa.atom?lang=ru&limit=5",
+    # Days of publication (issue 28): a range of the sort key every index ends with.
+    "/all.atom?since=2024-12-26",
+    "/all.atom?until=2024-12-20&limit=20",
+    "/topics/news.atom?until=2024-12-20&since=2024-12-14&limit=20",
+    "/agencies/mfa.atom?since=2024-12-28",  # merged, each agency's range narrowed
+    "/agencies/edu.atom?lang=en&until=2024-12-20&limit=5",
 ]
 
 
