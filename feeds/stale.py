@@ -31,7 +31,10 @@ STORE_PAGES = frozenset(
         "opml",
     }
 )
-KEPT_BYTES = 16_000_000  # per process: the index, the OPML and a few hundred pages
+# Pages of which there are as many as items or queries: kept apart, so that a crawler of
+# every item or a flood of searches cannot push the index and the OPML out.
+_MANY = frozenset({"item_page", "search_page", "search_feed"})
+KEPT_BYTES = 16_000_000  # per process and kind: the listing pages; the items and queries
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,12 @@ class Kept:
 
 class StalePages:
     def __init__(self, max_bytes: int = KEPT_BYTES) -> None:
-        self.kept: VersionedCache[Kept] = VersionedCache(max_bytes, Kept.size)
+        self.listings: VersionedCache[Kept] = VersionedCache(max_bytes, Kept.size)
+        self.variants: VersionedCache[Kept] = VersionedCache(max_bytes, Kept.size)
+
+    def _cache(self, request: Request) -> VersionedCache[Kept]:
+        many = request.query_string or request.endpoint in _MANY
+        return self.variants if many else self.listings
 
     @staticmethod
     def _key(request: Request, base_url: str) -> Hashable:
@@ -67,14 +75,14 @@ class StalePages:
         if response.get_etag()[0] is None:
             response.add_etag()
         kept = Kept(response.get_data(), list(response.headers.items()))
-        self.kept.put(self._key(request, base_url), version, kept)
+        self._cache(request).put(self._key(request, base_url), version, kept)
         return response.make_conditional(request)
 
     def copy(self, request: Request, base_url: str) -> Response | None:
         """The kept answer to this request (or 304), else None: the store being down."""
         if request.method not in ("GET", "HEAD") or request.endpoint not in STORE_PAGES:
             return None
-        kept = self.kept.latest(self._key(request, base_url))
+        kept = self._cache(request).latest(self._key(request, base_url))
         if kept is None:
             return None
         response = Response(kept.body, headers=kept.headers)

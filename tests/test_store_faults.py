@@ -20,8 +20,9 @@ from sqlalchemy import create_engine, text
 
 from feeds.ingest import Ingester
 from feeds.settings import Settings, load_settings
-from feeds.stale import STORE_PAGES
+from feeds.stale import STORE_PAGES, Kept
 from feeds.store import Store
+from feeds.versioned import VersionedCache
 from feeds.web import create_app
 from tests.conftest import SAMPLE_DUMPS, wait_for
 from tests.pgserver import own_postgres
@@ -345,3 +346,20 @@ def only(worker: int, workers: list[int]) -> Iterator[None]:
     finally:
         for pid in others:
             os.kill(pid, signal.SIGCONT)
+
+
+def test_a_flood_of_items_and_queries_does_not_push_out_the_kept_index_and_opml(
+    settings: Settings, dead_url: str
+) -> None:
+    app = served(settings)
+    client = app.test_client()
+    stale = app.extensions["feeds.stale"]
+    stale.variants = VersionedCache(20_000, Kept.size)  # a few pages' worth
+    kept = {path: client.get(path).data for path in ("/", "/feeds.opml", "/agencies/mfa")}
+    for n in range(40):
+        assert client.get(f"/search?q=flood{n}").status_code == 200
+        assert client.get(f"/?q=flood{n}").status_code == 200
+    point_at(app, dead_url)
+    assert {path: client.get(path).data for path in kept} == kept
+    assert client.get("/search?q=flood39").status_code == 200  # the newest query is still kept
+    assert client.get("/search?q=flood0").status_code == 503  # pushed out by the others
