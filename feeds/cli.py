@@ -57,9 +57,12 @@ def main(ctx: click.Context) -> None:
 
 def _sweep_leftovers(store: Store) -> None:
     """What killed runs left (of this version or an older one): the metrics directories of
-    dead servers, a leader lock file that no process holds."""
-    sweep_stale_dirs(METRICS_DIR)
-    store.sweep_leader_lock()
+    dead servers, a leader lock file that no process holds. Never a reason not to ingest."""
+    try:
+        sweep_stale_dirs(METRICS_DIR)
+        store.sweep_leader_lock()
+    except OSError as exc:
+        log.warning("could not remove what an earlier run left: %s", exc)
 
 
 def _progress_bar(name: str, total: int) -> Callable[[int], None]:
@@ -229,6 +232,7 @@ def schedule(ctx: click.Context, parent: int | None) -> None:
 
     if parent is not None:  # started by `feeds serve`: gone with gunicorn's master
         die_with_parent(parent)
+    _sweep_leftovers(_store(ctx))
     leadership = Leadership(_store(ctx), _settings(ctx))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
