@@ -22,7 +22,7 @@ from bench.synthetic import write_synthetic
 from feeds import lifeline
 from feeds.store import Store
 from feeds.store.locks import FileLeaderLock
-from tests.conftest import wait_for
+from tests.conftest import SAMPLE_DUMPS, wait_for
 from tests.reliability import children
 from tests.test_gunicorn import free_port
 
@@ -305,3 +305,17 @@ def test_a_leader_lock_nobody_holds_is_swept_and_a_held_one_stays(tmp_path: Path
     store.sweep_leader_lock()
     assert not path.exists()
     store.close()
+
+
+def test_what_cannot_be_swept_is_named_and_the_ingest_goes_on(tmp_path: Path) -> None:
+    lock = tmp_path / "feeds.sqlite3.scheduler.lock"
+    lock.mkdir()  # not a file that can be locked
+    env = run_env(tmp_path)
+    ingest = subprocess.run(
+        [sys.executable, "-m", "feeds", "ingest", str(SAMPLE_DUMPS[0])], env=env, **TEXT
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    assert f"could not remove what an earlier run left: [Errno 21] Is a directory: '{lock}'" in (
+        ingest.stderr
+    )
+    assert "0 not read" in ingest.stdout
