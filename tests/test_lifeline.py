@@ -121,6 +121,8 @@ def kill_mid_parse(process: subprocess.Popen, parent_of_workers: int, mark: str)
     family = descendants(process.pid)
     assert set(parse_workers(parent_of_workers)) <= set(family)
     assert set(family) < set(marked(mark))  # found by their mark too
+    semaphores = shared_memory(parent_of_workers)
+    assert semaphores, "the pool's queues use no named semaphore?"
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
 
@@ -130,6 +132,14 @@ def kill_mid_parse(process: subprocess.Popen, parent_of_workers: int, mark: str)
     assert wait_for(lambda: left() == [], DEAD_WITHIN), (
         f"alive {DEAD_WITHIN} s after the kill: {states(left())} of {family}"
     )
+    # The resource tracker, the last of them to go, unlinked the pool's semaphores.
+    assert [path for path in semaphores if path.exists()] == []
+
+
+def shared_memory(pid: int) -> set[Path]:
+    """The POSIX semaphores (/dev/shm/sem.*) a process has mapped."""
+    maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return {Path(line.split()[-1]) for line in maps if "/dev/shm/sem." in line}
 
 
 def states(pids: list[int]) -> dict[int, str]:
