@@ -1,11 +1,12 @@
 """Stale-if-error for every page whose content comes from the store (issue 30).
 
-One rule for every such route of the Flask app, as the fast path has for the feeds it
-prepares: a 200 answer to a GET is kept, with its validators (an ETag is made from the body
-when the route gave none), in one bounded `VersionedCache` per process; while the store
-cannot be reached, the kept copy is what that URL answers (or 304 for a matching
-If-None-Match). A URL this process never answered still gets 503 with Retry-After, and
-`/healthz` and `/metrics` say how things are now, never what they were.
+One rule for every such route of the Flask app: a 200 answer to a GET is kept, with its
+validators (an ETag is made from the body when the route gave none), in a bounded
+`VersionedCache` of the process; while the store cannot be reached, the kept copy is what
+that URL answers (or 304 for a matching If-None-Match). A URL this process never answered
+still gets 503 with Retry-After, and `/healthz` and `/metrics` say how things are now, never
+what they were. A feed's own bytes are not kept twice: `FeedService.feed` keeps every page
+of a feed it renders (and the fast path what it prepares), and serves it the same way.
 """
 
 from collections.abc import Hashable
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import Request, Response
 
+from feeds.feedmodel import MEDIA_TYPES
 from feeds.pages import is_browser_tab
 from feeds.versioned import VersionedCache
 
@@ -34,7 +36,8 @@ STORE_PAGES = frozenset(
 # Pages of which there are as many as items or queries: kept apart, so that a crawler of
 # every item or a flood of searches cannot push the index and the OPML out.
 _MANY = frozenset({"item_page", "search_page", "search_feed"})
-KEPT_BYTES = 16_000_000  # per process and kind: the listing pages; the items and queries
+KEPT_BYTES = 16_000_000  # per process: the listing pages (index, OPML, feed pages)
+_FEEDS = frozenset(MEDIA_TYPES.values())  # kept by the feed service already
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,11 @@ class Kept:
 
 
 class StalePages:
-    def __init__(self, max_bytes: int = KEPT_BYTES) -> None:
-        self.listings: VersionedCache[Kept] = VersionedCache(max_bytes, Kept.size)
-        self.variants: VersionedCache[Kept] = VersionedCache(max_bytes, Kept.size)
+    def __init__(self, variant_bytes: int, listing_bytes: int = KEPT_BYTES) -> None:
+        # Pages with a query, item and search pages: within VARIANT_CACHE_BYTES, as the
+        # feed pages rendered on demand are.
+        self.listings: VersionedCache[Kept] = VersionedCache(listing_bytes, Kept.size)
+        self.variants: VersionedCache[Kept] = VersionedCache(variant_bytes, Kept.size)
 
     def _cache(self, request: Request) -> VersionedCache[Kept]:
         many = request.query_string or request.endpoint in _MANY
@@ -70,6 +75,7 @@ class StalePages:
             or response.status_code != 200
             or request.endpoint not in STORE_PAGES
             or response.is_streamed
+            or response.mimetype in _FEEDS
         ):
             return response
         if response.get_etag()[0] is None:

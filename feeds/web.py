@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     hosts = Hosts(settings.site_url, settings.allowed_hosts)
     app.extensions["feeds"] = service
     app.extensions["feeds.hosts"] = hosts
-    app.extensions["feeds.stale"] = StalePages()
+    app.extensions["feeds.stale"] = StalePages(settings.variant_cache_bytes)
     _routes(app)
     # after_request functions run last registered first: Vary is set before a copy is
     # kept, and the requests are counted with their final status (a 304 from `keep`).
