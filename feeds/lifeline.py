@@ -52,7 +52,7 @@ def _death_signal() -> None:
 def _watch(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(POLL_SECONDS)
-    os._exit(1)  # no cleanup to run: whatever this process held, its parent owned
+    os._exit(1)  # no clean-up: the kernel and the database release what this process held
 
 
 @contextmanager
