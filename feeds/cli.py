@@ -5,9 +5,9 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
@@ -16,11 +16,13 @@ from tqdm import tqdm
 from feeds.errors import FeedsError
 from feeds.follow import Follower
 from feeds.ingest import Ingester, SourceReport, parse_bytes
+from feeds.lifeline import die_with_parent, owned_dir, sweep_stale_dirs
 from feeds.settings import Settings, load_settings
 from feeds.sources import expand, read_file
 from feeds.store import FeedCount, Store
 
 log = logging.getLogger(__name__)
+METRICS_DIR = "feeds-metrics-"  # the prefix of `feeds serve`'s PROMETHEUS_MULTIPROC_DIR
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -52,6 +54,16 @@ def main(ctx: click.Context) -> None:
     )
     for noisy in ("alembic", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING if service else logging.ERROR)
+
+
+def _sweep_leftovers(store: Store) -> None:
+    """What killed runs left (of this version or an older one): the metrics directories of
+    dead servers, a leader lock file that no process holds. Never a reason not to ingest."""
+    try:
+        sweep_stale_dirs(METRICS_DIR)
+        store.sweep_leader_lock()
+    except OSError as exc:
+        log.warning("could not remove what an earlier run left: %s", exc)
 
 
 def _progress_bar(name: str, total: int) -> Callable[[int], None]:
@@ -100,6 +112,7 @@ def ingest(ctx: click.Context, sources: tuple[str, ...], force: bool) -> None:
     skipped (--force reads it anyway)."""
     settings = _settings(ctx)
     try:
+        _sweep_leftovers(_store(ctx))
         ingester = Ingester(_store(ctx), settings, progress=_progress_bar)
         reports = ingester.run(list(sources) or list(settings.dumps), skip_unchanged=not force)
     except FeedsError as exc:
@@ -249,11 +262,15 @@ def rss(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--parent", type=int, hidden=True, help="Exit when this process is gone.")
 @click.pass_context
-def schedule(ctx: click.Context) -> None:
+def schedule(ctx: click.Context, parent: int | None) -> None:
     """Run the scheduler alone: ingest and follow every INGEST_INTERVAL (one leader)."""
     from feeds.scheduler import Leadership
 
+    if parent is not None:  # started by `feeds serve`: gone with gunicorn's master
+        die_with_parent(parent)
+    _sweep_leftovers(_store(ctx))
     leadership = Leadership(_store(ctx), _settings(ctx))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -274,11 +291,28 @@ def schedule(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool) -> None:
     """Serve the feeds over HTTP (gunicorn), with the scheduler beside it."""
+    settings = _settings(ctx)
+    sweep_stale_dirs(METRICS_DIR)
+    with _metrics_dir():
+        _serve(settings, host, port, workers, no_scheduler)
+
+
+@contextmanager
+def _metrics_dir() -> Iterator[None]:
+    """/metrics sums every worker's counters through files in this directory (unless one is
+    given): named after this process, removed when it stops, swept by a later start or
+    ingest when it was killed."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        yield
+        return
+    with owned_dir(METRICS_DIR) as path:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+        yield
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int, no_scheduler: bool) -> None:
     from feeds.server import serve as run_server
 
-    settings = _settings(ctx)
-    # /metrics sums every worker's counters through files in this directory.
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="feeds-metrics-"))
     # The schema is made once, here, before workers and scheduler open the store; then the
     # master lets go of it: gunicorn forks every worker from this process.
     try:
@@ -316,7 +350,8 @@ class SchedulerProcess:
 
     @staticmethod
     def _spawn() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "feeds", "schedule"])
+        parent = str(os.getpid())
+        return subprocess.Popen([sys.executable, "-m", "feeds", "schedule", "--parent", parent])
 
     def _watch(self) -> None:
         while self.process is not None:

@@ -264,6 +264,7 @@ class FeedService:
         self._rendering = threading.BoundedSemaphore(max_renders)
         self.outage = Outage()
         self.renders = 0  # pages this process rendered (the rest came from a cache)
+        self.last_version = 0  # the content version last read (what kept pages were made of)
 
     # -- the store's state -----------------------------------------------------------------
 
@@ -275,6 +276,7 @@ class FeedService:
             self.outage.failed(exc)
             raise StoreUnavailable(f"store unavailable: {exc.__class__.__name__}") from exc
         self.outage.answered()
+        self.last_version = version
         return version
 
     @contextmanager

@@ -264,8 +264,9 @@ class Settings:
     )
     variant_cache_bytes: int = setting(
         32_000_000,
-        "Bytes of pages rendered on demand (?limit=, cursors, ?lang=) each web process keeps; "
-        "least recently used first out.",
+        "Bytes of pages rendered on demand (?limit=, cursors, ?lang=) each web process keeps, "
+        "and as many of the HTML pages with a query, item and search pages it keeps for store "
+        "outages; least recently used first out.",
         _positive_int,
     )
     max_variant_renders: int = setting(

@@ -36,6 +36,7 @@ from feeds.links import LANGUAGE_ORDER, LANGUAGE_SELF_NAMES, SLUG
 from feeds.metrics import RENDERS, REQUESTS, exposition
 from feeds.render import render_opml
 from feeds.settings import Settings, load_settings
+from feeds.stale import STORE_PAGES, StalePages
 from feeds.store import Store
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     hosts = Hosts(settings.site_url, settings.allowed_hosts)
     app.extensions["feeds"] = service
     app.extensions["feeds.hosts"] = hosts
+    app.extensions["feeds.stale"] = StalePages(settings.variant_cache_bytes)
     _routes(app)
+    # after_request functions run last registered first: Vary is set before a copy is
+    # kept, and the requests are counted with their final status (a 304 from `keep`).
+    app.after_request(keep_for_outages)
     app.after_request(pages.feeds_for_browsers)
     count = lambda route, status: REQUESTS.labels(route, status).inc()  # noqa: E731
     fast = FeedFastPath(app.wsgi_app, service, int(settings.ingest_interval), count)
@@ -104,6 +109,17 @@ def _open(store: Store, fingerprint: str) -> None:
 
 def service() -> FeedService:
     return current_app.extensions["feeds"]
+
+
+def stale_pages() -> StalePages:
+    return current_app.extensions["feeds.stale"]
+
+
+def keep_for_outages(response: Response) -> Response:
+    """`after_request`: a page of the store's, kept for while the store is down."""
+    if request.endpoint not in STORE_PAGES:
+        return response
+    return stale_pages().keep(request, response, base_url(), service().last_version)
 
 
 def public_base() -> PublicBase:
@@ -346,8 +362,12 @@ def _routes(app: Flask) -> None:
             return {"status": "error", "error": f"store unavailable: {exc.__class__.__name__}"}, 503
 
     def store_down(exc: Exception) -> Response:
+        """Stale-if-error: what this process answered before at this URL, else 503."""
         service().outage.failed(exc)
-        return _unavailable("the store cannot be reached", RETRY_AFTER)
+        kept = stale_pages().copy(request, base_url())
+        if kept is None:
+            return _unavailable("the store cannot be reached", RETRY_AFTER)
+        return kept
 
     app.register_error_handler(StoreError, store_down)  # StoreUnavailable among them
 

@@ -304,3 +304,41 @@ def test_processes_starting_at_once_on_a_new_store_all_open_it(database_url: str
     store = Store(database_url)
     assert store.revision() == head_revision()
     store.close()
+
+
+_HOLDS_THE_WRITE_LOCK = """
+import sqlite3, sys, time
+
+# A store file still in rollback-journal mode whose write lock another process holds: what
+# a process starting at once sees while the first one switches a new store to WAL.
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("CREATE TABLE waiting (a)")
+connection.execute("BEGIN IMMEDIATE")
+connection.execute("INSERT INTO waiting VALUES (1)")
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+connection.execute("COMMIT")
+"""
+
+
+def test_a_store_opened_while_another_process_holds_its_write_lock_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """SQLite refuses at once, whatever the busy timeout, the WAL switch of a connection
+    while another process writes the file in rollback mode: the race of processes starting
+    together on a new store (issue 30). The switch is tried again until the lock is free."""
+    path = tmp_path / "feeds.sqlite3"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDS_THE_WRITE_LOCK, str(path), "1.5"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+    store = Store(f"sqlite:///{path}")  # "database is locked" at once, before
+    assert holder.wait(timeout=30) == 0
+    assert store.revision() == head_revision()
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        assert connection.exec_driver_sql("SELECT count(*) FROM waiting").scalar() == 1
+    store.close()

@@ -3,13 +3,16 @@ cannot be reached, the feeds this process prepared are served as they were (same
 validators, 304s), anything else gets 503 with Retry-After, never a 500; the outage is
 logged once, and its end; full service when the store is back."""
 
+import json
 import os
 import signal
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,11 +20,20 @@ from sqlalchemy import create_engine, text
 
 from feeds.ingest import Ingester
 from feeds.settings import Settings, load_settings
+from feeds.stale import STORE_PAGES, Kept
 from feeds.store import Store
+from feeds.versioned import VersionedCache
 from feeds.web import create_app
 from tests.conftest import SAMPLE_DUMPS, wait_for
 from tests.pgserver import own_postgres
-from tests.reliability import gunicorn_server, raw_get, read_during, served_paths, web_workers
+from tests.reliability import (
+    RawResponse,
+    gunicorn_server,
+    raw_get,
+    read_during,
+    served_paths,
+    web_workers,
+)
 from tests.test_gunicorn import free_port
 
 PREPARED = ["/all.atom", "/agencies/mfa.rss", "/topics/news.json", "/all.atom?limit=5"]
@@ -202,3 +214,152 @@ def test_pointed_at_a_dead_store(app_pointed_at_a_dead_store: Flask, settings: S
     store._local = threading.local()
     assert {client.get(path).status_code for path in PREPARED + NOT_PREPARED} == {200}
     assert client.get("/healthz").status_code == 200
+
+
+# -- every page of the store's: one stale-if-error rule (issue 30) ---------------------------
+
+BROWSER_TAB = {"Sec-Fetch-Dest": "document"}
+
+
+def store_pages(client: Any) -> list[tuple[str, dict[str, str]]]:
+    """One request of each store-backed route (feeds.stale.STORE_PAGES), with the headers
+    that choose its answer."""
+    uid = json.loads(client.get("/all.json").data)["items"][0]["id"].rsplit(":", 1)[-1]
+    return [
+        ("/", {}),
+        ("/?q=mfa", {}),
+        ("/feeds.opml", {}),
+        ("/agencies/mfa", {}),
+        ("/topics/news", {}),
+        (f"/items/{uid}", {}),
+        ("/search?q=kazakhstan", {}),
+        ("/search.atom?q=kazakhstan", {}),
+        ("/all.atom?limit=3", GZIP),
+        ("/agencies/mfa.rss", BROWSER_TAB),  # the feed's page at its URL
+        ("/topics/news.json?lang=ru", {}),
+    ]
+
+
+def test_every_route_of_the_store_is_kept(app: Flask) -> None:
+    """A new route must say whether its content comes from the store."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - STORE_PAGES == {"static", "healthz", "metrics"}
+    assert endpoints >= STORE_PAGES
+
+
+def test_a_dead_store_serves_every_page_served_before_with_its_validators(
+    settings: Settings, dead_url: str
+) -> None:
+    app = served(settings)
+    client = app.test_client()
+    pages = store_pages(client)
+    before = {}
+    for path, headers in pages:
+        answer = client.get(path, headers=headers)
+        assert (answer.status_code, answer.headers.get("ETag", "")[:1]) == (200, '"'), path
+        before[path] = answer
+    point_at(app, dead_url)
+    for path, headers in pages:
+        answer = client.get(path, headers=headers)
+        kept = before[path]
+        assert (answer.status_code, answer.data) == (200, kept.data), path
+        for name in ("ETag", "Content-Type", "Vary", "Content-Encoding", "Last-Modified"):
+            assert answer.headers.get(name) == kept.headers.get(name), (path, name)
+        etag = {"If-None-Match": kept.headers["ETag"], **headers}
+        again = client.get(path, headers=etag)
+        assert (again.status_code, again.headers["ETag"], again.data) == (
+            304,
+            kept.headers["ETag"],
+            b"",
+        )
+        head = client.head(path, headers=headers)
+        assert (head.status_code, head.data) == (200, b""), path
+    # Never answered by this process, another variant of a page, other headers: 503.
+    for path, headers in [
+        ("/topics/world", {}),
+        ("/agencies/mfa?lang=ru", {}),
+        ("/?q=world", {}),
+        ("/all.atom?limit=4", {}),
+        ("/agencies/mfa.rss?lang=kk", BROWSER_TAB),
+    ]:
+        answer = client.get(path, headers=headers)
+        assert (answer.status_code, answer.headers.get("Retry-After")) == (503, "30"), path
+    assert client.get("/healthz").status_code == 503
+    assert client.get("/metrics").status_code == 503
+
+
+def point_at(app: Flask, dead_url: str) -> None:
+    """The app's store (every thread's connections too) is now one that cannot be reached."""
+    store = app.extensions["feeds"].store
+    live_engine, store.engine = store.engine, create_engine(dead_url)
+    store._local = threading.local()
+    live_engine.dispose()
+
+
+def test_a_stopped_database_serves_every_page_each_worker_served(tmp_path: Path) -> None:
+    """Two gunicorn workers, each made to answer in turn (the other stopped with SIGSTOP):
+    through a stopped PostgreSQL each serves the OPML, the index and the feed pages it
+    served before, with their validators (304 on If-None-Match), and 503 for the rest."""
+    with own_postgres() as server:
+        store = Store(server.url)
+        Ingester(store, load_settings(env={}, database_url=server.url)).run(map(str, SAMPLE_DUMPS))
+        store.close()
+        env = {"FEEDS_DATABASE_URL": server.url}
+        with gunicorn_server(env, tmp_path / "gunicorn.log", workers=2, threads=4) as (
+            base,
+            master,
+        ):
+            workers = web_workers(master.pid)
+            assert len(workers) == 2
+            paths = ["/feeds.opml", "/", "/agencies/mfa", "/topics/news", "/all.atom"]
+            served_by: dict[int, dict[str, RawResponse]] = {}
+            for worker in workers:
+                with only(worker, workers):
+                    served_by[worker] = {path: raw_get(base, path) for path in paths}
+                    assert {a.status for a in served_by[worker].values()} == {200}
+            server.stop()
+            for worker in workers:
+                with only(worker, workers):
+                    for path, kept in served_by[worker].items():
+                        answer = raw_get(base, path)
+                        assert (answer.status, answer.body) == (200, kept.body), (worker, path)
+                        assert answer.headers["etag"] == kept.headers["etag"]
+                        again = raw_get(base, path, {"If-None-Match": kept.headers["etag"]})
+                        assert (again.status, again.headers["etag"]) == (304, kept.headers["etag"])
+                    for path in ["/topics/world", "/agencies/mfa?lang=ru"]:
+                        assert raw_get(base, path).status == 503, (worker, path)
+                    health = raw_get(base, "/healthz")
+                    assert health.status == 503 and b"store unavailable" in health.body
+            server.start()
+            assert wait_for(lambda: raw_get(base, "/healthz").status == 200, 30)
+
+
+@contextmanager
+def only(worker: int, workers: list[int]) -> Iterator[None]:
+    """Only `worker` accepts connections: the others are stopped (briefly: gunicorn's master
+    kills a worker silent for 30 s)."""
+    others = [pid for pid in workers if pid != worker]
+    for pid in others:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in others:
+            os.kill(pid, signal.SIGCONT)
+
+
+def test_a_flood_of_items_and_queries_does_not_push_out_the_kept_index_and_opml(
+    settings: Settings, dead_url: str
+) -> None:
+    app = served(settings)
+    client = app.test_client()
+    stale = app.extensions["feeds.stale"]
+    stale.variants = VersionedCache(20_000, Kept.size)  # a few pages' worth
+    kept = {path: client.get(path).data for path in ("/", "/feeds.opml", "/agencies/mfa")}
+    for n in range(40):
+        assert client.get(f"/search?q=flood{n}").status_code == 200
+        assert client.get(f"/?q=flood{n}").status_code == 200
+    point_at(app, dead_url)
+    assert {path: client.get(path).data for path in kept} == kept
+    assert client.get("/search?q=flood39").status_code == 200  # the newest query is still kept
+    assert client.get("/search?q=flood0").status_code == 503  # pushed out by the others

@@ -6,7 +6,9 @@ Every part of the store (the mixins of `feeds.store.Store`) reaches the database
 operational failure comes out as `StoreUnavailable`, any other as `StoreError`.
 """
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -31,15 +33,36 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from feeds.errors import StoreDisconnected, StoreError, StoreUnavailable
 
+SQLITE_BUSY_SECONDS = 30  # how long a connection waits for another process's lock
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets feeds be read while an ingest writes; the busy timeout makes a second
-    # writer wait instead of failing at once.
+    # writer wait instead of failing at once. It is set first (and by connect's `timeout`)
+    # so that every statement after it waits.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """`PRAGMA journal_mode=WAL`, tried again while another process holds the write lock.
+    Processes opening a new store at once race to switch it: the switch reads the file,
+    then asks for the write lock, and SQLite refuses a reader's upgrade at once while
+    another process writes (waiting could deadlock), whatever the busy timeout. One of four
+    processes starting together died of that ("database is locked", issue 30); the winner's
+    switch takes a moment, after which the file is in WAL and the pragma changes nothing."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 CONNECT_TIMEOUT = 5  # seconds
@@ -50,6 +73,8 @@ def _connect_args(url: URL) -> dict[str, Any]:
     # (libpq waits forever by default); a URL's own connect_timeout wins.
     if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
         return {"connect_timeout": CONNECT_TIMEOUT}
+    if url.get_backend_name() == "sqlite" and "timeout" not in url.query:
+        return {"timeout": SQLITE_BUSY_SECONDS}  # sqlite3's busy wait from the open on
     return {}
 
 
