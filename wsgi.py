@@ -5,6 +5,6 @@ never starts a scheduler: gunicorn forks workers, and exactly one scheduler must
 (`feeds schedule`, or `feeds serve` in-process).
 """
 
-from feeds.web import create_app
+from feeds.web.app import create_app
 
 app = create_app()

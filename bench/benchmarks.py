@@ -41,20 +41,19 @@ from bench.loadgen import LoadResult, probe, run_load
 from bench.naive_app import build_feed
 from bench.servers import PROJECT, SITE_URL, WORKERS, Server, Spec, feeds_env, gunicorns
 from bench.synthetic import write_synthetic
-from feeds import schema
-from feeds.classify import load_topics, section_slug
-from feeds.dumpsplit import lines_of, segments
-from feeds.dumpwrite import DumpItem, write_item
-from feeds.feedmodel import FeedRef
-from feeds.feedservice import PageQuery
+from feeds.dumps.dumpsplit import lines_of, segments
+from feeds.dumps.dumpwrite import DumpItem, write_item
+from feeds.dumps.itemparse import parse_head
+from feeds.dumps.parsepool import parse_items
+from feeds.dumps.records import item_uid
 from feeds.ingest import Ingester, parse_bytes
-from feeds.itemparse import parse_head
-from feeds.parsepool import parse_items
-from feeds.records import item_uid
-from feeds.search_terms import release_terms
+from feeds.publish.feedmodel import FeedRef
+from feeds.publish.feedservice import PageQuery
 from feeds.settings import Settings, load_settings
-from feeds.store import Store, Summary, summary_key
-from feeds.web import create_app
+from feeds.store import Store, Summary, schema, summary_key
+from feeds.text.classify import load_topics, section_slug
+from feeds.text.search_terms import release_terms
+from feeds.web.app import create_app
 
 GZIP = {"Accept-Encoding": "gzip"}
 FORMATS = ("atom", "rss", "json")

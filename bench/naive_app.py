@@ -2,7 +2,7 @@
 
 `gunicorn bench.naive_app:app`, configured like the real app (FEEDS_* variables): each
 request reads the same 50 rows from the same store through `FeedService` and renders
-them with `feeds.render` (feedgen), then gzips them as the real app does, so the bytes
+them with `feeds.publish.render` (feedgen), then gzips them as the real app does, so the bytes
 are the same as the real app's and the comparison is only about caching.
 """
 
@@ -11,13 +11,13 @@ import os
 
 from flask import Flask, Response, request
 
-from feeds.catalog import load_agencies
-from feeds.classify import load_topics
-from feeds.feedmodel import MEDIA_TYPES, FeedRef
-from feeds.feedservice import FeedService, PageQuery
-from feeds.render import RENDERERS
+from feeds.publish.catalog import load_agencies
+from feeds.publish.feedmodel import MEDIA_TYPES, FeedRef
+from feeds.publish.feedservice import FeedService, PageQuery
+from feeds.publish.render import RENDERERS
 from feeds.settings import Settings, load_settings
 from feeds.store import Store
+from feeds.text.classify import load_topics
 
 
 def build_feed(service: FeedService, ref: FeedRef, fmt: str, base: str, query: PageQuery) -> bytes:

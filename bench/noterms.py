@@ -2,8 +2,8 @@
 (bench/search_bench.py). A module of its own: a worker imports it by name on its first task,
 and importing the bench's modules (Flask, the web app) there cost 0.5 s of the measured run."""
 
-from feeds import parsepool
-from feeds.itemparse import ParsedItem, parse_item
+from feeds.dumps import parsepool
+from feeds.dumps.itemparse import ParsedItem, parse_item
 
 
 def parse_without_terms(

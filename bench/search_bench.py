@@ -20,18 +20,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import feeds.itemparse as itemparse
-import feeds.parsepool as parsepool
+import feeds.dumps.itemparse as itemparse
+import feeds.dumps.parsepool as parsepool
 import feeds.store.items as store_items
 from bench.benchmarks import GZIP, Options, _fresh_db, bench_settings, make_dump
 from bench.noterms import parse_without_terms
 from bench.synthetic import sample_records
-from feeds.feedmodel import FeedRef
-from feeds.feedservice import parse_query
 from feeds.ingest import Ingester
-from feeds.search_terms import words
+from feeds.publish.feedmodel import FeedRef
+from feeds.publish.feedservice import parse_query
 from feeds.store import Store
-from feeds.web import create_app
+from feeds.text.search_terms import words
+from feeds.web.app import create_app
 
 QUERIES = 200  # distinct queries per store size
 REPEATS = 200  # requests of a cached page

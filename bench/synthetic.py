@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from feeds.dumpwrite import DumpItem, write_dump, write_item
+from feeds.dumps.dumpwrite import DumpItem, write_dump, write_item
+from feeds.dumps.records import ItemRecord
 from feeds.ingest import parse_bytes
-from feeds.records import ItemRecord
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE_DUMPS = tuple(sorted((PROJECT / "dumps").glob("*.txt")))

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import click
 from tqdm import tqdm
 
+from feeds.dumps.sources import expand, read_file
 from feeds.errors import FeedsError
-from feeds.follow import Follower
+from feeds.following.follow import Follower
 from feeds.ingest import Ingester, SourceReport, parse_bytes
 from feeds.lifeline import die_with_parent, owned_dir, sweep_stale_dirs
 from feeds.settings import Settings, load_settings
-from feeds.sources import expand, read_file
 from feeds.store import FeedCount, Store
 
 log = logging.getLogger(__name__)
@@ -207,8 +207,8 @@ def upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def list_feeds(ctx: click.Context) -> None:
     """Every feed: items stored per agency, section and topic, with the last update."""
-    from feeds.catalog import load_agencies
-    from feeds.classify import load_topics
+    from feeds.publish.catalog import load_agencies
+    from feeds.text.classify import load_topics
 
     settings = _settings(ctx)
     store = _store(ctx)
@@ -251,7 +251,7 @@ def follow(ctx: click.Context, limit: int) -> None:
 def rss(ctx: click.Context) -> None:
     """Read the portal's official RSS now (the agencies of RSS, each at most every
     RSS_INTERVAL): new releases and exact times."""
-    from feeds.rssread import RssReader
+    from feeds.following.rssread import RssReader
 
     settings = _settings(ctx)
     store = _store(ctx)
@@ -311,7 +311,7 @@ def _metrics_dir() -> Iterator[None]:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int, no_scheduler: bool) -> None:
-    from feeds.server import serve as run_server
+    from feeds.web.server import serve as run_server
 
     # The schema is made once, here, before workers and scheduler open the store; then the
     # master lets go of it: gunicorn forks every worker from this process.

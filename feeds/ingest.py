@@ -3,7 +3,7 @@
 A source that cannot be read is reported and the others go on; problems inside a dump are
 reported with their line and the good items around them are stored.
 
-A dump is read chunk by chunk and cut into segments (`feeds.dumpsplit`: its head, then one
+A dump is read chunk by chunk and cut into segments (`feeds.dumps.dumpsplit`: its head, then one
 segment per item); each segment's bytes are fingerprinted, and only segments that the
 source's earlier ingests did not see are parsed (in other processes when there are many)
 and written. A known segment costs a lookup: the key, content hash and problems it gave are
@@ -27,9 +27,8 @@ from functools import cache
 from importlib import import_module
 from pathlib import Path
 
-from feeds.classify import TopicRules, load_topics
-from feeds.decoding import decode_dump
-from feeds.dumpsplit import (
+from feeds.dumps.decoding import decode_dump
+from feeds.dumps.dumpsplit import (
     UTF8_ERRORS,
     Fingerprints,
     Segment,
@@ -37,9 +36,7 @@ from feeds.dumpsplit import (
     segments,
     without_boms,
 )
-from feeds.errors import Problem, SourceError
-from feeds.http import DumpClient
-from feeds.itemparse import (
+from feeds.dumps.itemparse import (
     DumpOrder,
     ParsedDump,
     ParsedItem,
@@ -47,12 +44,15 @@ from feeds.itemparse import (
     parse_head,
     sort_problems,
 )
-from feeds.parsepool import ParsePool, Task, parse_items
-from feeds.records import KAZAKHSTAN, ItemRecord
-from feeds.search_terms import release_terms
+from feeds.dumps.parsepool import ParsePool, Task, parse_items
+from feeds.dumps.records import KAZAKHSTAN, ItemRecord
+from feeds.dumps.sources import DumpBytes, Source, expand, scan_bytes, scan_file
+from feeds.errors import Problem, SourceError
+from feeds.portal.http import DumpClient
 from feeds.settings import Settings
-from feeds.sources import DumpBytes, Source, expand, scan_bytes, scan_file
 from feeds.store import IngestCounts, KnownSegment, SeenSegment, SourceIngest, Store
+from feeds.text.classify import TopicRules, load_topics
+from feeds.text.search_terms import release_terms
 
 __all__ = ["Ingester", "ParsedDump", "SourceReport", "parse_bytes"]
 
@@ -65,9 +65,17 @@ POOL_MIN_BYTES = 4_000_000  # smaller dumps (about 3,500 items) parse faster tha
 POOL_MIN_SEGMENTS = 200  # fewer new segments in a batch are parsed here: a grown dump's few
 # The modules whose code a parse depends on (`parse_salt`).
 _PARSE_MODULE_NAMES = (
-    "decoding dumpparse dumpsplit itemparse language legacy links records textclean"
+    "feeds.dumps.decoding",
+    "feeds.dumps.dumpparse",
+    "feeds.dumps.dumpsplit",
+    "feeds.dumps.itemparse",
+    "feeds.text.language",
+    "feeds.dumps.legacy",
+    "feeds.text.links",
+    "feeds.dumps.records",
+    "feeds.text.textclean",
 )
-PARSE_MODULES = tuple(import_module(f"feeds.{name}") for name in _PARSE_MODULE_NAMES.split())
+PARSE_MODULES = tuple(import_module(name) for name in _PARSE_MODULE_NAMES)
 
 
 @cache

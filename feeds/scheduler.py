@@ -17,15 +17,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from feeds.catalog import load_agencies
-from feeds.fingerprint import pages_fingerprint
-from feeds.follow import Follower
-from feeds.govkz import Portal
+from feeds.following.follow import Follower
+from feeds.following.rssread import RssReader
 from feeds.ingest import Ingester
-from feeds.rssread import RssReader
+from feeds.portal.govkz import Portal
+from feeds.publish.catalog import load_agencies
+from feeds.publish.fingerprint import pages_fingerprint
+from feeds.publish.websub import Publisher, changed_feeds, feed_urls
 from feeds.settings import Settings
 from feeds.store import Store, Touched
-from feeds.websub import Publisher, changed_feeds, feed_urls
 
 log = logging.getLogger(__name__)
 LAST_GOOD_INGEST = "last_good_ingest"

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feeds.errors import SettingsError
-from feeds.links import LANGUAGE_ORDER, LANGUAGES
+from feeds.text.links import LANGUAGE_ORDER, LANGUAGES
 from feeds.tomlfile import read_toml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -23,9 +23,11 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 from werkzeug import Request, Response
 
-from feeds.dumpwrite import DumpItem, write_dump
+from feeds.dumps.dumpwrite import DumpItem, write_dump
 from feeds.store import Store
 from tests.conftest import SAMPLE_DUMPS
+from tests.following.test_faulty_govkz import AnyPath
+from tests.following.test_follow import news
 from tests.reliability import (
     ReadStats,
     children,
@@ -38,9 +40,7 @@ from tests.reliability import (
     served_paths,
     web_workers,
 )
-from tests.test_faulty_govkz import AnyPath
-from tests.test_follow import news
-from tests.test_gunicorn import free_port
+from tests.runs.test_gunicorn import free_port
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
 INTERVAL = float(os.environ.get("SOAK_INTERVAL", "30"))

@@ -1,5 +1,5 @@
 """Crash safety at full size: 50,000 items in five overlapping dumps, `feeds ingest` SIGKILLed
-at eight random points, then run to the end (tests/test_crash.py has the checks)."""
+at eight random points, then run to the end (tests/runs/test_crash.py has the checks)."""
 
 import os
 import random
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_crash import crash_scenario
+from tests.runs.test_crash import crash_scenario
 
 ITEMS = int(os.environ.get("SOAK_CRASH_ITEMS", "50000"))
 KILLS = int(os.environ.get("SOAK_CRASH_KILLS", "8"))

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from feeds.settings import Settings
-from tests.test_faulty_govkz import FAULTS, faulty_scenario
+from tests.following.test_faulty_govkz import FAULTS, faulty_scenario
 
 PER_FAULT = int(os.environ.get("SOAK_FAULT_ITEMS", "10"))
 

@@ -11,7 +11,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from feeds.dumpwrite import DumpItem, write_dump
+from feeds.dumps.dumpwrite import DumpItem, write_dump
 from tests.reliability import feeds_serve, raw_get, web_workers
 
 ROUNDS = int(os.environ.get("SOAK_FORK_ROUNDS", "6"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from feeds.ingest import Ingester
 from feeds.settings import Settings
 from feeds.store import Store
-from feeds.web import create_app
+from feeds.web.app import create_app
 from tests.hostile_corpus import BUILDERS, corpus, many_short_lines
 from tests.reliability import check_every_feed, load_w3c, w3c_errors
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from feeds.ingest import Ingester
 from feeds.settings import Settings, load_settings
 from feeds.store import Store
-from feeds.web import create_app
+from feeds.web.app import create_app
 
 PROJECT = Path(__file__).resolve().parent.parent
 DUMPS = PROJECT / "dumps"

@@ -24,8 +24,8 @@ from typing import Any
 from werkzeug import Response
 from werkzeug.datastructures import Headers
 
-from feeds.enrich import API_PATH
-from feeds.rss import RSS_PATH
+from feeds.dumps.rss import RSS_PATH
+from feeds.portal.enrich import API_PATH
 
 PREFIX = API_PATH.format(id=0)[:-1]
 TICKET_PATH = "/api/v1/public/_/c/k6"

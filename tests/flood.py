@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from feeds.feedservice import encode_cursor
+from feeds.publish.feedservice import encode_cursor
 from tests.reliability import percentile, raw_get
 
 FEEDS = ["/all", "/agencies/mfa", "/agencies/kgd", "/topics/news", "/topics/world"]

@@ -3,7 +3,7 @@ items it holds, so that a test can assert that every one of them was ingested an
 hostile parts around them made no item of their own.
 
 Every case is built from a seeded random generator: the same bytes on every run. Well-formed
-items are written by `feeds.dumpwrite` and carry gov.kz ids from a range of their own per
+items are written by `feeds.dumps.dumpwrite` and carry gov.kz ids from a range of their own per
 case (or, for link-less items, titles of their own), so cases can share one store.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from feeds.dumpwrite import DumpItem, write_item
+from feeds.dumps.dumpwrite import DumpItem, write_item
 
 LINK = "https://www.gov.kz/memleket/entities/{agency}/press/news/details/{id}?lang={lang}"
 AGENCIES = ("mfa", "mfa-washington", "kgd-akmola", "almaty-almaly", "hostile-agency")

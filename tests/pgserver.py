@@ -71,7 +71,7 @@ class OwnPostgres:
 def own_postgres() -> Iterator[OwnPostgres]:
     """A started server with an empty database `feeds`; stopped and removed afterwards.
     Skips, saying why, where initdb, runuser or the postgres user are missing."""
-    from tests.test_gunicorn import free_port
+    from tests.runs.test_gunicorn import free_port
 
     bin_dir = postgres_bin()
     if bin_dir is None or shutil.which("runuser") is None or os.geteuid() != 0:

@@ -201,7 +201,7 @@ def gunicorn_server(
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """`gunicorn wsgi:app` on a free loopback port with these FEEDS_* settings, once it
     answers."""
-    from tests.test_gunicorn import free_port
+    from tests.runs.test_gunicorn import free_port
 
     port = free_port()
     args = [sys.executable, "-m", "gunicorn", "wsgi:app", "-b", f"127.0.0.1:{port}"]
@@ -216,7 +216,7 @@ def feeds_serve(
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """`feeds serve` (gunicorn, and the scheduler process beside its workers) on a free
     loopback port with these FEEDS_* settings, once its first ingest is done."""
-    from tests.test_gunicorn import free_port
+    from tests.runs.test_gunicorn import free_port
 
     port = free_port()
     args = [sys.executable, "-m", "feeds", "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -246,7 +246,7 @@ def _server(
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
     # The readers below take any answer but 200 for an error, and read variants from several
     # threads at once: at least as many renders on demand as a worker has threads, unless a test says
-    # otherwise (tests/test_variants.py and tests/test_flood.py test the limit itself).
+    # otherwise (tests/publish/test_variants.py and tests/web/test_flood.py test the limit itself).
     env = {"FEEDS_MAX_VARIANT_RENDERS": "8", **env}
     with open(log, "w") as handle:
         process = subprocess.Popen(

@@ -4,7 +4,7 @@ English but for two Russian items): Kazakh suffixes, Russian word forms, ё and 
 from datetime import date
 from pathlib import Path
 
-from feeds.dumpwrite import DumpItem, write_dump
+from feeds.dumps.dumpwrite import DumpItem, write_dump
 
 LINK = "https://www.gov.kz/memleket/entities/{agency}/press/news/details/{id}?lang={lang}"
 

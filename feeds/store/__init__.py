@@ -13,6 +13,8 @@ One `Store` made of one mixin per concern, all on one engine (`engine.StoreBase`
 - `rendered`: the rendered pages every process shares;
 - `locks`: the scheduler's leader lock.
 
+The tables are `schema`'s; `migrations/` holds the Alembic revisions that make them.
+
 What the store returns are the typed records of `models`; what it raises are `StoreError`
 and `StoreUnavailable` (feeds.errors), never SQLAlchemy's exceptions.
 """

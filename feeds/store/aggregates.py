@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import func, literal, select, true
 
-from feeds.schema import item_topics, items, sources
 from feeds.store.items import SECTIONS
 from feeds.store.models import FeedCount, Summary
 from feeds.store.rendered import RenderedMixin
+from feeds.store.schema import item_topics, items, sources
 from feeds.store.state import StateMixin, read_state
 
 SUMMARY_KEY = "summary"

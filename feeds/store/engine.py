@@ -102,7 +102,7 @@ def make_engine(url: str) -> Engine:
 
 def alembic_config(connection: Connection) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(resources.files("feeds") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("feeds.store") / "migrations"))
     config.attributes["connection"] = connection
     return config
 

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import Connection, select, true, tuple_, union_all
 from sqlalchemy.sql import ColumnElement, Select
 
-from feeds.links import LANGUAGE_ORDER
-from feeds.records import POSITIONS
-from feeds.schema import follows, item_topics, items
-from feeds.searchquery import SearchQuery
+from feeds.dumps.records import POSITIONS
 from feeds.store.engine import StoreBase
 from feeds.store.models import Cursor, FeedRows, ItemRow, Version
+from feeds.store.schema import follows, item_topics, items
 from feeds.store.search import search_condition
+from feeds.text.links import LANGUAGE_ORDER
+from feeds.text.searchquery import SearchQuery
 
 _ENRICHMENT_COLUMNS = (
     follows.c.title.label("api_title"),
@@ -48,7 +48,7 @@ Window = tuple[datetime | None, datetime | None]  # [from, before) of publicatio
 @dataclass(frozen=True)
 class Filters:
     """What narrows a page besides its feed, language and search: several topics (any of
-    them) and a range of sort keys (publication moments, feeds.records.sort_key)."""
+    them) and a range of sort keys (publication moments, feeds.dumps.records.sort_key)."""
 
     topics: frozenset[str] | None = None
     keys: tuple[int | None, int | None] = (None, None)  # [low, high) of sort_key

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from feeds.enrich import Enrichment
-from feeds.records import sort_key
-from feeds.schema import follows, item_topics, items
+from feeds.dumps.records import sort_key
+from feeds.portal.enrich import Enrichment
 from feeds.store.engine import StoreBase
 from feeds.store.items import TopicsOf, merge_origins, write_topics
 from feeds.store.models import DueFollow, FollowPause, FollowStats, Touched
+from feeds.store.schema import follows, item_topics, items
 from feeds.store.search import index_items
 from feeds.store.state import bump_version, read_state, set_state
 

@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
-from feeds.enrich import FOLLOWED_KINDS
-from feeds.records import ItemRecord, item_uid
-from feeds.schema import follows, item_topics, items
+from feeds.dumps.records import ItemRecord, item_uid
+from feeds.portal.enrich import FOLLOWED_KINDS
 from feeds.store.bulk import insert_rows
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
+from feeds.store.schema import follows, item_topics, items
 from feeds.store.search import TermsOf, index_rows
 from feeds.store.state import bump_version, read_state, set_state
 from feeds.store.versions import choose_for_new

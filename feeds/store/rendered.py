@@ -1,12 +1,12 @@
 """Rendered feed pages shared by every process (the `rendered` table), keyed by the content
-version they were rendered at; `feeds.feedservice` decides what goes in."""
+version they were rendered at; `feeds.publish.feedservice` decides what goes in."""
 
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
-from feeds.schema import rendered, state
 from feeds.store.engine import StoreBase
+from feeds.store.schema import rendered, state
 
 PAGES_FINGERPRINT = "pages_fingerprint"
 
@@ -47,7 +47,7 @@ class RenderedMixin(StoreBase):
 
     def keep_pages_of(self, fingerprint: str) -> None:
         """Delete the shared pages (and Summary) made with another fingerprint of catalog,
-        topic names, templates and code (feeds.fingerprint): their keys include it, so they
+        topic names, templates and code (feeds.publish.fingerprint): their keys include it, so they
         would never be read again. Called when a web process starts."""
         with self._begin() as connection:
             stored = connection.scalar(

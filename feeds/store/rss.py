@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from feeds.records import ItemRecord, sort_key
-from feeds.schema import follows, item_topics, items
+from feeds.dumps.records import ItemRecord, sort_key
 from feeds.store.engine import StoreBase
 from feeds.store.follows import _time_other_versions
 from feeds.store.items import BATCH, TopicsOf, merge_origins
 from feeds.store.models import IngestCounts, Touched
+from feeds.store.schema import follows, item_topics, items
 from feeds.store.search import TermsOf
 from feeds.store.state import read_state, set_state
 

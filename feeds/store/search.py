@@ -1,5 +1,5 @@
 """The full-text index of releases (issue 17): one row per item id, holding the stems of its
-text (`feeds.search_terms`) at their positions, and the condition that narrows a feed page to
+text (`feeds.text.search_terms`) at their positions, and the condition that narrows a feed page to
 the items a `SearchQuery` matches.
 
 Words are normalised and stemmed here, in Python, for both stores; each store's engine only
@@ -22,10 +22,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from feeds.sanitize import html_to_text
-from feeds.schema import follows, items
-from feeds.search_terms import FIELD_GAP, document_tokens, positions
-from feeds.searchquery import SearchQuery, Term
+from feeds.store.schema import follows, items
+from feeds.text.sanitize import html_to_text
+from feeds.text.search_terms import FIELD_GAP, document_tokens, positions
+from feeds.text.searchquery import SearchQuery, Term
 
 TABLE = "search_index"
 BATCH = 500

@@ -23,16 +23,16 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
-from feeds.links import LANGUAGE_ORDER
-from feeds.records import ItemRecord
-from feeds.schema import source_items
-from feeds.search_terms import release_terms
+from feeds.dumps.records import ItemRecord
 from feeds.store.bulk import insert_rows
 from feeds.store.engine import StoreBase
 from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections, sections_only
 from feeds.store.models import IngestCounts
+from feeds.store.schema import source_items
 from feeds.store.search import TermsOf
 from feeds.store.state import bump_version, record_source
+from feeds.text.links import LANGUAGE_ORDER
+from feeds.text.search_terms import release_terms
 
 
 @dataclass(frozen=True, slots=True)

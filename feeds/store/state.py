@@ -11,10 +11,10 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.errors import StoreUnavailable
-from feeds.schema import sources, state
 from feeds.store.engine import StoreBase
 from feeds.store.models import SourceState
 from feeds.store.rendered import drop_rendered_before
+from feeds.store.schema import sources, state
 
 CONTENT_VERSION = "content_version"
 _VERSION_SQL = f"SELECT value FROM state WHERE name = '{CONTENT_VERSION}'"

@@ -2,7 +2,7 @@
 
 A release's versions are its rows of one `release` key, one per language of their text
 (SPEC section 3). Exactly one of them is shown in feeds without `?lang=`: the first of the
-LANGUAGES setting's order of preference that it has (feeds.links.preferred_language). The
+LANGUAGES setting's order of preference that it has (feeds.text.links.preferred_language). The
 choice depends on which versions exist, never on the order dumps arrived in, and versions
 are never deleted, so it only moves when a more preferred version first arrives or the
 setting changes.
@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from feeds.links import preferred_language
-from feeds.schema import item_topics, items
 from feeds.store.engine import StoreBase
 from feeds.store.models import Touched
+from feeds.store.schema import item_topics, items
 from feeds.store.state import bump_version, read_state, set_state
+from feeds.text.links import preferred_language
 
 LANGUAGES_STATE = "languages"
 _VERSION_COLUMNS = (items.c.id, items.c.release, items.c.lang, items.c.shown, items.c.agency)

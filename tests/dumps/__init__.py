@@ -1,0 +1,1 @@
+"""Tests of feeds.dumps: decoding, splitting, parsing and ingesting dumps."""

@@ -1,0 +1,1 @@
+"""Tests of following gov.kz (feeds.following) against a fake portal."""

@@ -1,0 +1,1 @@
+"""Tests of feeds.publish: the catalog, fingerprints, aggregates, variants."""

@@ -1,0 +1,1 @@
+"""Tests of whole runs: the command line, the scheduler, deployments, crashes."""

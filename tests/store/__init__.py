@@ -1,0 +1,1 @@
+"""Tests of feeds.store on SQLite and PostgreSQL."""

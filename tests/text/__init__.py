@@ -1,0 +1,1 @@
+"""Tests of feeds.text: citations, topics, search terms and queries."""
