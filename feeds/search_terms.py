@@ -12,7 +12,8 @@ another letter). Each word is reduced to a stem by the rules of a language:
 - Cyrillic words of a Kazakh release: `kazakh_stem`, a few suffix rules (below).
 
 snowballstemmer is the kept Python port of the Snowball stemmers (Lucene, Elasticsearch and
-PostgreSQL use the same algorithms). A query has no language, so each of its Cyrillic words may
+PostgreSQL use the same algorithms); with PyStemmer installed (a dependency) it hands out
+PyStemmer's, Snowball's own C, which give the same stems 100x faster. A query has no language, so each of its Cyrillic words may
 be either: it matches a release holding its Russian or its Kazakh stem (`query_forms`).
 """
 
