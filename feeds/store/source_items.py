@@ -31,7 +31,7 @@ from feeds.store.bulk import insert_rows
 from feeds.store.engine import StoreBase
 from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections, sections_only
 from feeds.store.models import IngestCounts
-from feeds.store.search import TermsOf
+from feeds.store.search import TermsOf, tune_for_ingest
 from feeds.store.state import bump_version, record_source
 
 
@@ -188,6 +188,7 @@ class SourceItemsMixin(StoreBase):
     ) -> Iterator[SourceIngest]:
         """One source's segment-by-segment ingest, committed when the block ends normally."""
         with self._begin() as connection:
+            tune_for_ingest(connection)
             yield SourceIngest(connection, source, now, topics_of, languages, terms_of)
 
     def source_segments(self, source: str) -> list[dict[str, Any]]:
