@@ -283,6 +283,15 @@ def _ingest_size_rows(ingest: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _row(
             "5",
+            f"{items}: first ingest items/s vs the write floor (bench/floor.py, same run)",
+            ingest["ratio_to_floor"],
+            _x(ingest["ratio_to_floor"]),
+            at_least(0.4),
+            f"floor: {_n(ingest['floor_items_per_second'])} items/s (regex split, sqlite3"
+            " executemany, FTS5, one transaction); the goal beyond: 0.5x",
+        ),
+        _row(
+            "5",
             f"{items}: first ingest items/s vs parsing alone (one process)",
             ingest["ratio_to_parse_only"],
             _x(ingest["ratio_to_parse_only"]),

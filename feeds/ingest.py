@@ -19,7 +19,6 @@ from array import array
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -44,7 +43,7 @@ from feeds.dumps.itemparse import (
     parse_head,
     sort_problems,
 )
-from feeds.dumps.parsepool import ParsePool, Task, parse_items
+from feeds.dumps.parsepool import ParsePool, Parsing, Task, parse_items
 from feeds.dumps.records import KAZAKHSTAN, ItemRecord
 from feeds.dumps.sources import DumpBytes, Source, expand, scan_bytes, scan_file
 from feeds.errors import Problem, SourceError
@@ -134,7 +133,7 @@ class _Batch:
     tasks: list[Task]  # (segment, after a section line)
     fingerprints: list[str]
     known: dict[str, KnownSegment]
-    parsing: "Future[list[ParsedItem]] | list[ParsedItem]"
+    parsing: Parsing | list[ParsedItem]
     size: int  # bytes, for the progress bar
 
 
@@ -271,7 +270,7 @@ class Ingester:
         prints = [run.fingerprints.of(segment, after) for segment, after in tasks]
         known = run.session.known(prints)
         todo = [task for task, fp in zip(tasks, prints, strict=True) if fp not in known]
-        parsing: Future[list[ParsedItem]] | list[ParsedItem] | None
+        parsing: Parsing | list[ParsedItem] | None
         parsing = None
         if use_pool and len(todo) >= POOL_MIN_SEGMENTS and not self.pool.broken:
             try:

@@ -43,6 +43,27 @@ _POSTGRES_DDL = (
 )
 
 
+# Bytes of new terms FTS5 gathers in memory before writing them out as a segment of its
+# index (`hashsize`, kept in the table's config; SQLite's default is 1 MB). A first ingest
+# writes megabytes of terms: with 1 MB segments, merging them was a third of FTS5's insert
+# time (issue 31, measured on 20,000 items: 0.85-1.04 s of CPU, 0.61-0.70 s with 8 MB). The
+# memory is bounded by this, whatever the dump's size.
+FTS5_HASH_BYTES = 8 << 20
+
+
+def tune_for_ingest(connection: Connection) -> None:
+    """Before an ingest's writes to the index: on SQLite, FTS5's in-memory buffer of new
+    terms at FTS5_HASH_BYTES (a config row of the index: written once, then unchanged)."""
+    if connection.dialect.name != "sqlite":
+        return
+    config = connection.execute(text(f"SELECT v FROM {TABLE}_config WHERE k = 'hashsize'")).scalar()
+    if config != FTS5_HASH_BYTES:
+        connection.execute(
+            text(f"INSERT INTO {TABLE} ({TABLE}, rank) VALUES ('hashsize', :size)"),
+            {"size": FTS5_HASH_BYTES},
+        )
+
+
 def create_index(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     for statement in _SQLITE_DDL if sqlite else _POSTGRES_DDL:

@@ -29,7 +29,7 @@ from feeds.store.engine import StoreBase
 from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections, sections_only
 from feeds.store.models import IngestCounts
 from feeds.store.schema import source_items
-from feeds.store.search import TermsOf
+from feeds.store.search import TermsOf, tune_for_ingest
 from feeds.store.state import bump_version, record_source
 from feeds.text.links import LANGUAGE_ORDER
 from feeds.text.search_terms import release_terms
@@ -191,6 +191,7 @@ class SourceItemsMixin(StoreBase):
     ) -> Iterator[SourceIngest]:
         """One source's segment-by-segment ingest, committed when the block ends normally."""
         with self._begin() as connection:
+            tune_for_ingest(connection)
             yield SourceIngest(connection, source, now, topics_of, languages, terms_of, origin)
 
     def source_segments(self, source: str) -> list[dict[str, Any]]:

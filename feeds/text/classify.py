@@ -178,6 +178,21 @@ def compile_terms(terms: Sequence[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{_trie_regex(trie)})")
 
 
+_WORD_START = r"(?<!\w)"  # how `compile_terms` starts a term
+
+
+def _scanning_form(terms: re.Pattern[str]) -> re.Pattern[str]:
+    r"""`compile_terms`'s expression starting with the character before a term, `\W`, instead
+    of `(?<!\w)`, for a text given with a space before it: the same matches (a match ends
+    before a non-word character or the end, and a term starts with a word character, so no
+    match starts where the one before ends), but Python's engine looks for a first
+    character from a class in C and tries the trie only there (10 % of the scan, issue 31)."""
+    pattern = terms.pattern
+    if not pattern.startswith(_WORD_START):  # the one that finds nothing
+        return terms
+    return re.compile(r"\W" + pattern.removeprefix(_WORD_START))
+
+
 @dataclass(frozen=True)
 class TopicScore:
     slug: str
@@ -244,11 +259,12 @@ class TopicRules:
                 owners.setdefault(normalize(term), []).append((index, term))
         self._owners = list(owners.values())
         self._all_terms = compile_terms(list(owners))
+        self._scan = _scanning_form(self._all_terms)
 
     def _found(self, text: str) -> list[set[str]]:
         """For each rule, the distinct terms of it found in a normalized text."""
         found: list[set[str]] = [set() for _ in self.rules]
-        for match in self._all_terms.finditer(text):
+        for match in self._scan.finditer(f" {text}"):
             for index, term in self._owners[int(match.lastgroup[1:])]:  # type: ignore[index]
                 found[index].add(term)
         return found

@@ -12,8 +12,10 @@ another letter). Each word is reduced to a stem by the rules of a language:
 - Cyrillic words of a Kazakh release: `kazakh_stem`, a few suffix rules (below).
 
 snowballstemmer is the kept Python port of the Snowball stemmers (Lucene, Elasticsearch and
-PostgreSQL use the same algorithms). A query has no language, so each of its Cyrillic words may
-be either: it matches a release holding its Russian or its Kazakh stem (`query_forms`).
+PostgreSQL use the same algorithms); with PyStemmer installed (a dependency) it hands out
+PyStemmer's, Snowball's own C, which give the same stems 100x faster. A query has no
+language, so each of its Cyrillic words may be either: it matches a release holding its
+Russian or its Kazakh stem (`query_forms`).
 """
 
 import re
@@ -132,9 +134,13 @@ def document_tokens(fields: list[str], lang: str) -> list[str]:
     found = _WORD.findall(f" {FIELD_GAP} ".join(map(normalise, fields)))
     if max(map(len, found), default=0) > MAX_WORD:
         found = [word[:MAX_WORD] for word in found]
-    for word in set(found).difference(stems):
-        stems[word] = FIELD_GAP if word == FIELD_GAP else stem(word, lang)
-    tokens = list(map(stems.__getitem__, found))
+    # Most words of a text are known already: their stems looked up in one C pass, and only
+    # a text with a word not seen yet pays for the set of its words (a third of the lookup).
+    tokens = list(map(stems.get, found))
+    if None in tokens:
+        for word in set(found).difference(stems):
+            stems[word] = FIELD_GAP if word == FIELD_GAP else stem(word, lang)
+        tokens = list(map(stems.__getitem__, found))
     del tokens[MAX_POSITIONS:]
     if len(tokens) > MAX_PER_WORD and max(Counter(tokens).values()) > MAX_PER_WORD:
         seen: Counter[str] = Counter()

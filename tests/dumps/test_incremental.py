@@ -337,3 +337,29 @@ def test_a_title_dated_days_ahead_is_dated_when_first_read_and_told_at_each_inge
     again = Ingester(store, settings).ingest(Source(str(path)))
     assert again.problems == [told] and again.counts.unchanged == 3
     assert {row["title"]: row for row in store.item_rows()} == rows
+
+
+def test_parsed_items_cross_between_processes_as_tuples_and_come_back_equal() -> None:
+    """Issue 31: the pool's workers send tuples (`parsepool.pack`), not pickled dataclasses;
+    what the ingest's process rebuilds (`unpack`) is equal to what was parsed, field by field,
+    for items with and without records, problems, subjects and terms."""
+    import pickle
+
+    from feeds.dumps.dumpsplit import lines_of, segments
+    from feeds.dumps.itemparse import ParsedItem, parse_head
+    from feeds.dumps.parsepool import pack, parse_items, unpack
+    from feeds.settings import load_settings
+    from feeds.text.classify import load_topics
+    from tests.conftest import SAMPLE_DUMPS
+
+    rules = load_topics(load_settings(env={}).topics_file)
+    for dump in SAMPLE_DUMPS:
+        parts = segments(lines_of([dump.read_bytes()]))
+        section, _ = parse_head(next(parts), dump.name)
+        parsed = parse_items([(s, True) for s in parts], dump.name, section, rules)
+        parsed.append(ParsedItem(7, None, ((0, "a problem"),)))
+        back = unpack(pickle.loads(pickle.dumps(pack(parsed))))
+        assert back == parsed, dump.name
+        assert [vars(item.record) for item in back if item.record] == [
+            vars(item.record) for item in parsed if item.record
+        ]

@@ -295,3 +295,29 @@ def test_a_new_item_taking_a_removed_items_id_is_found_by_its_own_words(
     # Its words, not the removed item's, are the ones found at that id.
     assert found(store, "lighthouse") == [None]
     assert found(store, "площади") == []
+
+
+def test_an_ingest_gathers_8_mb_of_new_terms_before_fts5_writes_a_segment(
+    tmp_path: Path,
+) -> None:
+    """Issue 31: FTS5's buffer of new terms (`hashsize`, 1 MB by default) is set at the
+    start of an ingest on SQLite, once, in the index's own config table."""
+    import sqlite3
+
+    from feeds.store.search import FTS5_HASH_BYTES
+
+    db = tmp_path / "feeds.sqlite3"
+    settings = load_settings(
+        env={}, database_url=f"sqlite:///{db}", dumps=tuple(map(str, SAMPLE_DUMPS))
+    )
+    store = Store(settings.database_url)
+    try:
+        Ingester(store, settings).run(settings.dumps)
+    finally:
+        store.close()
+    connection = sqlite3.connect(db)
+    try:
+        rows = connection.execute("SELECT k, v FROM search_index_config").fetchall()
+    finally:
+        connection.close()
+    assert ("hashsize", FTS5_HASH_BYTES) in rows, f"{db}: search_index_config holds {rows}"

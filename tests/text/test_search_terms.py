@@ -99,3 +99,36 @@ def test_snippet_marks_the_matched_words_around_the_first() -> None:
     assert "".join(piece for piece, _ in pieces).endswith(
         "declarations of goods, and a declaration"
     )
+
+
+def test_stems_are_made_by_pystemmer_with_the_pure_python_ports_results() -> None:
+    """Issue 31: snowballstemmer hands its stemmers to PyStemmer (Snowball's C) when that is
+    installed (a runtime dependency): 100x faster for a word not seen yet. Its stems must be
+    the pure-Python port's, word for word, or a store indexed by one would not find what a
+    query stemmed by the other asks: the samples' words and random ones in their alphabets."""
+    import random
+
+    import snowballstemmer
+    import Stemmer
+    from snowballstemmer.english_stemmer import EnglishStemmer
+    from snowballstemmer.russian_stemmer import RussianStemmer
+
+    from feeds.text import search_terms
+    from tests.conftest import SAMPLE_DUMPS
+
+    assert isinstance(search_terms._ENGLISH, Stemmer.Stemmer), (
+        "feeds.text.search_terms: snowballstemmer did not use PyStemmer (pyproject.toml lists it)"
+    )
+    assert snowballstemmer.stemmer is Stemmer.Stemmer
+    vocabulary = set()
+    for dump in SAMPLE_DUMPS:
+        vocabulary.update(words(dump.read_text()))
+    rng = random.Random(31)
+    letters = "abcdefghijklmnopqrstuvwxyz'абвгдежзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі0123456789ßéñ"
+    vocabulary.update(
+        "".join(rng.choice(letters) for _ in range(rng.randint(1, 16))) for _ in range(20_000)
+    )
+    for name, port in (("english", EnglishStemmer()), ("russian", RussianStemmer())):
+        native = Stemmer.Stemmer(name)
+        differ = sorted(w for w in vocabulary if native.stemWord(w) != port.stemWord(w))
+        assert not differ, f"{name}: PyStemmer and snowballstemmer's port differ on {differ[:10]}"
