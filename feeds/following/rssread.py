@@ -12,13 +12,16 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from feeds.dumps.records import ItemRecord
 from feeds.dumps.rss import RSS_LANGUAGES, RssFeed, parse_rss, rss_feed
 from feeds.errors import FetchError, HostUnreachable, SourceError
 from feeds.portal.enrich import backoff, retry_after
 from feeds.portal.govkz import Portal
+from feeds.portal.http import Answer
 from feeds.settings import RSS_FROM_DUMPS, Settings
-from feeds.store import Store, Touched
+from feeds.store import SourceState, Store, Touched
 from feeds.text.classify import TopicRules
 from feeds.text.search_terms import release_terms
 
@@ -78,58 +81,69 @@ class RssReader:
     def run(self) -> RssReport:
         report = RssReport()
         for feed in self.feeds():
-            if not self._due(feed):
+            # Read once a feed: what its last read left, and its failures in a row.
+            last = _Last(self.store.source_state(feed.url), self.store.rss_failure(feed.url))
+            if not self._due(last):
                 continue
             try:
-                self._read(feed, report)
+                self._read(feed, last, report)
             except _HostStops as exc:
                 report.stopped = str(exc)
                 log.warning("rss: %s; the other feeds are read at the next run", exc)
                 break
         return report
 
-    def _due(self, feed: RssFeed) -> bool:
+    def _due(self, last: "_Last") -> bool:
         """Read at most every RSS_INTERVAL; a failing feed after its back-off."""
         now = self.now()
-        failure = self.store.rss_failure(feed.url)
-        if failure.get("next_read") and datetime.fromisoformat(failure["next_read"]) > now:
+        next_read = last.failure.get("next_read")
+        if next_read and datetime.fromisoformat(next_read) > now:
             return False
-        state = self.store.source_state(feed.url)
-        if state is None or state.last_ingest is None:
+        if last.state is None or last.state.last_ingest is None:
             return True
-        return state.last_ingest + timedelta(seconds=self.settings.rss_interval) <= now
+        return last.state.last_ingest + timedelta(seconds=self.settings.rss_interval) <= now
 
-    def _read(self, feed: RssFeed, report: RssReport) -> None:
-        state = self.store.source_state(feed.url)
+    def _read(self, feed: RssFeed, last: "_Last", report: RssReport) -> None:
         headers = {"Accept": ACCEPT}
-        if state and state.etag:
-            headers["If-None-Match"] = state.etag
-        if state and state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
+        if last.state and last.state.etag:
+            headers["If-None-Match"] = last.state.etag
+        if last.state and last.state.last_modified:
+            headers["If-Modified-Since"] = last.state.last_modified
         try:
             answer = self.portal.get(feed.url, headers)
         except HostUnreachable as exc:
             raise _HostStops(f"{feed.url}: {exc}") from None
         except FetchError as exc:
-            self._charge(feed, str(exc), report)
+            self._charge(feed, last, str(exc), report)
             return
         if answer.status in (429, 503):
             wait = retry_after(answer.headers.get("Retry-After"), self.now())
-            self._charge(feed, f"HTTP {answer.status}", report, wait)
+            self._charge(feed, last, f"HTTP {answer.status}", report, wait)
             raise _HostStops(f"{feed.url}: HTTP {answer.status}")
-        if answer.status == 304:
-            self._unchanged(feed, state, report)
+        if answer.status == 304:  # the same validators: read again after RSS_INTERVAL
+            self.store.note_rss_read(feed.url, self.now(), clear_failure=bool(last.failure))
+            report.unchanged += 1
             return
         if answer.status != 200:
-            self._charge(feed, f"HTTP {answer.status}", report)
+            self._charge(feed, last, f"HTTP {answer.status}", report)
             return
         try:
             records, problems = parse_rss(answer.body, feed)
         except SourceError as exc:
-            self._charge(feed, str(exc).removeprefix(f"{feed.url}: "), report)
+            self._charge(feed, last, str(exc).removeprefix(f"{feed.url}: "), report)
             return
         for problem in problems:
             log.warning("rss problem %s", problem)
+        self._write(feed, records, answer, last, report)
+
+    def _write(
+        self,
+        feed: RssFeed,
+        records: list[ItemRecord],
+        answer: Answer,
+        last: "_Last",
+        report: RssReport,
+    ) -> None:
         counts = self.store.write_rss(
             feed.url,
             records,
@@ -142,7 +156,8 @@ class RssReader:
                 "last_modified": answer.headers.get("Last-Modified"),
             },
         )
-        self.store.put_rss_failure(feed.url, {})
+        if last.failure:
+            self.store.put_rss_failure(feed.url, {})
         report.read += 1
         report.new += counts.new
         report.retimed += counts.updated
@@ -155,27 +170,16 @@ class RssReader:
             counts.updated,
         )
 
-    def _unchanged(self, feed: RssFeed, state: object, report: RssReport) -> None:
-        """A 304: the same validators, read again only after RSS_INTERVAL."""
-        etag = getattr(state, "etag", None)
-        last_modified = getattr(state, "last_modified", None)
-        self.store.write_rss(
-            feed.url,
-            [],
-            self.now(),
-            topics_of=self.rules.topics_of,
-            languages=self.settings.languages,
-            terms_of=release_terms,
-            validators={"etag": etag, "last_modified": last_modified},
-        )
-        self.store.put_rss_failure(feed.url, {})
-        report.unchanged += 1
-
     def _charge(
-        self, feed: RssFeed, reason: str, report: RssReport, wait: timedelta | None = None
+        self,
+        feed: RssFeed,
+        last: "_Last",
+        reason: str,
+        report: RssReport,
+        wait: timedelta | None = None,
     ) -> None:
         """The failure is the feed's: counted, stored with its reason, read after a back-off."""
-        failures = int(self.store.rss_failure(feed.url).get("failures", 0)) + 1
+        failures = int(last.failure.get("failures", 0)) + 1
         wait = wait or max(backoff(failures), timedelta(seconds=self.settings.rss_interval))
         next_read = self.now() + wait
         self.store.put_rss_failure(
@@ -196,3 +200,12 @@ class RssReader:
             failures,
             next_read.isoformat(),
         )
+
+
+@dataclass(frozen=True)
+class _Last:
+    """What the store knows of a feed before it is read: its source state (validators, last
+    read) and its failures in a row ({} when it did not fail)."""
+
+    state: SourceState | None
+    failure: dict[str, Any]

@@ -71,7 +71,6 @@ class Portal:
     sleep: Callable[[float], None] = time.sleep
     ticket_interval: float = TICKET_INTERVAL
     ticket: Ticket | None = None
-    tickets_asked: int = 0
     _last_ticket_request: float | None = field(default=None, repr=False)
     _no_tickets_until: float | None = field(default=None, repr=False)
 
@@ -137,7 +136,6 @@ class Portal:
             answer = self.pacer.send(lambda: client.post_json(url, {}, headers))
         finally:
             self._last_ticket_request = self.clock()
-            self.tickets_asked += 1
         if answer.status in NO_TICKET_ENDPOINT:
             log.info("portal: %s answered HTTP %d: no tickets here", url, answer.status)
             self.ticket = None

@@ -17,12 +17,12 @@ from sqlalchemy import Connection, select, update
 
 from feeds.dumps.records import ItemRecord, sort_key
 from feeds.store.engine import StoreBase
-from feeds.store.follows import _time_other_versions
+from feeds.store.follows import _time_other_versions, _touched_by
 from feeds.store.items import BATCH, TopicsOf, merge_origins
 from feeds.store.models import IngestCounts, Touched
 from feeds.store.schema import follows, item_topics, items
 from feeds.store.search import TermsOf
-from feeds.store.state import read_state, set_state
+from feeds.store.state import read_state, record_source, set_state
 
 RSS_STATE = "rss:{url}"
 
@@ -52,6 +52,14 @@ class RssMixin(StoreBase):
             session.counts.updated += retimed
             session.counts.unchanged += len(timed) - retimed
             return session.finish({**validators, "items_found": len(records), "problems": 0})
+
+    def note_rss_read(self, url: str, now: datetime, *, clear_failure: bool) -> None:
+        """A read answered 304: the feed's validators stay, its last read moves (and a
+        failure in a row before it is over)."""
+        with self._begin() as connection:
+            record_source(connection, url, {"last_ingest": now})
+            if clear_failure:
+                set_state(connection, RSS_STATE.format(url=url), "{}")
 
     def rss_failure(self, url: str) -> dict[str, Any]:
         """The feed's failures in a row and the last one's reason and time ({} if none)."""
@@ -108,8 +116,7 @@ def _take_times(
         connection.execute(
             update(item_topics).where(item_topics.c.item_id == row.id).values(sort_key=key)
         )
-        topics = select(item_topics.c.topic).where(item_topics.c.item_id == row.id)
-        touched.add(Touched({row.agency} if row.agency else set(), set(connection.scalars(topics))))
+        touched.add(_touched_by(connection, row.id, row.agency))
         touched.add(_time_other_versions(connection, row.id, record.published, now))
         retimed += 1
     return touched, retimed
