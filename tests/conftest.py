@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from feeds.following.follow import Follower
 from feeds.ingest import Ingester
 from feeds.settings import Settings, load_settings
 from feeds.store import Store
@@ -125,3 +127,21 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+def app_with_one_followed(settings: Settings, news_id: str, reply: object) -> Flask:
+    """The web app over the sample dumps with one release followed to `reply` (a Reply of
+    tests.fake_portal); the portal knows no other article."""
+    from tests.fake_portal import FakePortal, Reply
+
+    def portal(asked_id: str, asked: int, lang: str) -> object:
+        return reply if asked_id == news_id else Reply(404)
+
+    with FakePortal(portal) as fake:  # type: ignore[arg-type]
+        settings = replace(settings, govkz_base_url=fake.url, follow_rate=500.0)
+        app = create_app(settings)
+        store: Store = app.extensions["feeds"].store
+        ingester = Ingester(store, settings)
+        ingester.run(settings.dumps)
+        Follower(store, settings, ingester.rules).run()
+    return app

@@ -20,6 +20,7 @@ from feeds.settings import Settings
 from feeds.store import Store
 from feeds.text.links import Attachment, find_attachments, html_links, text_links
 from feeds.web.app import create_app
+from tests.conftest import app_with_one_followed
 from tests.fake_portal import DOCUMENTS_BODY, FakePortal, Reply, news_with_documents
 
 RELEASE = "1139153"  # the Foreign Ministry's meeting with KazMunayGas, in the sample dump
@@ -36,18 +37,7 @@ MRSS = "{http://search.yahoo.com/mrss/}"
 @pytest.fixture
 def app(settings: Settings) -> Flask:
     """The sample dumps, one release followed to a body that links its documents."""
-
-    def portal(news_id: str, asked: int, lang: str) -> Reply:
-        return news_with_documents(news_id) if news_id == RELEASE else Reply(404)
-
-    with FakePortal(portal) as fake:
-        settings = replace(settings, govkz_base_url=fake.url, follow_rate=500.0)
-        app = create_app(settings)
-        store: Store = app.extensions["feeds"].store
-        ingester = Ingester(store, settings)
-        ingester.run(settings.dumps)
-        Follower(store, settings, ingester.rules).run()
-    return app
+    return app_with_one_followed(settings, RELEASE, news_with_documents(RELEASE))
 
 
 def entry_of(data: bytes) -> feedparser.FeedParserDict:

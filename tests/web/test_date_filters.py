@@ -2,7 +2,6 @@
 repeatable ?agency= / ?topic= on /search.* (any of one, all of both), read back from the served
 feeds and checked against the unfiltered feeds they narrow; on SQLite and PostgreSQL."""
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -11,12 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feeds.following.follow import Follower
-from feeds.ingest import Ingester
 from feeds.settings import Settings
-from feeds.store import Store
-from feeds.web.app import create_app
-from tests.fake_portal import FakePortal, Reply, news_json
+from tests.conftest import app_with_one_followed
+from tests.fake_portal import news_json
 
 LATE = "1139165"  # kvv's release of 2026-01-10 in the dump; the portal dates it 23:30 the 9th
 LATE_TIME = "2026-01-09T18:30:00.000+00:00"  # 23:30 in Almaty
@@ -25,18 +21,7 @@ LATE_TIME = "2026-01-09T18:30:00.000+00:00"  # 23:30 in Almaty
 @pytest.fixture
 def app(settings: Settings) -> Flask:
     """The sample dumps, one release followed to an exact time late on the 9th."""
-
-    def portal(news_id: str, asked: int, lang: str) -> Reply:
-        return news_json(LATE, created_date=LATE_TIME) if news_id == LATE else Reply(404)
-
-    with FakePortal(portal) as fake:
-        settings = replace(settings, govkz_base_url=fake.url, follow_rate=500.0)
-        app = create_app(settings)
-        store: Store = app.extensions["feeds"].store
-        ingester = Ingester(store, settings)
-        ingester.run(settings.dumps)
-        Follower(store, settings, ingester.rules).run()
-    return app
+    return app_with_one_followed(settings, LATE, news_json(LATE, created_date=LATE_TIME))
 
 
 def entries(client: FlaskClient, path: str) -> list[feedparser.FeedParserDict]:
