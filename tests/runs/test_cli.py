@@ -14,6 +14,7 @@ from tests.conftest import PROJECT, SAMPLE_DUMPS
 from tests.fake_portal import RawHeaders
 
 SAMPLE = SAMPLE_DUMPS[0]
+CONSOLE_SCRIPT = Path(sys.executable).with_name("feeds")  # pyproject's [project.scripts]
 
 
 def feeds(
@@ -212,3 +213,24 @@ def test_bad_setting_is_a_clear_error(database: Path) -> None:
     assert result.stderr.strip() == (
         "Error: environment variable FEEDS_FOLLOW_RATE: setting FOLLOW_RATE: expected a positive number, got -1"
     )
+
+
+def test_a_parsing_process_of_the_console_script_imports_no_store() -> None:
+    """The ingest's parsing workers are spawned: each runs the `feeds` console script again
+    under the name `__mp_main__` (multiprocessing's spawn does it with runpy.run_path; for
+    `python -m feeds` it skips a package's `__main__`), then imports the parser. Neither may load SQLAlchemy or the store: a worker only parses text, and
+    those imports cost each one about a quarter of a second at every ingest."""
+    probe = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(CONSOLE_SCRIPT)!r}, run_name='__mp_main__')\n"
+        "import feeds.dumps.parsepool\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'alembic'}"
+        " or m.startswith(('feeds.store', 'feeds.ingest', 'feeds.following')))\n"
+        "print(len(heavy), heavy[:5])\n"
+    )
+    assert CONSOLE_SCRIPT.is_file(), f"{CONSOLE_SCRIPT}: the package is not installed"
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=PROJECT
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "0 []\n"
