@@ -12,7 +12,8 @@ top of that file). The rules are data; this module only matches them:
   found in the body; it is assigned when its score reaches its `min_score` (default 2, so
   one term in the title, or two different terms in the body). Every language's terms apply
   to every item: a Russian item can be on a topic through its English title.
-- Each topic's terms are compiled once into one regular expression.
+- Terms are found by `feeds.text.termfinder` (its docstring says exactly how), built once
+  for all topics together and once for each topic's `explain`.
 
 Sections: every dump's section is a topic too. Names listed in the file get the slug and
 names given there; any other name gets `slugify(name)` ("Новости мира" -> "novosti-mira"),
@@ -30,6 +31,7 @@ from typing import Any
 
 from feeds.errors import SettingsError
 from feeds.text.links import LANGUAGE_ORDER, WORD_SLUG
+from feeds.text.termfinder import TermFinder
 from feeds.tomlfile import read_toml
 
 # Part of the fingerprint: bump it when the matching below changes what rules find, so the
@@ -122,77 +124,6 @@ def normalize(text: str) -> str:
     return text.lower().replace("ё", "е").replace("’", "'")
 
 
-# -- compiling terms ----------------------------------------------------------------------
-# A topic's terms become one regular expression shaped like a trie ("tax(?:es|payer\w*|...)")
-# rather than one alternative per term: Python's regex engine tries alternatives one by one
-# at every word start, and the trie lets it give up after a letter or two (on the sample
-# items, 0.35 ms an item for all topics instead of 4.8 ms). It runs on normalized text, so
-# no IGNORECASE. Each term ends in an empty named group (t<index>), so the match's
-# `lastgroup` says which term it was.
-
-_GAP, _STEM, _END = "\0gap", "\0stem", "\0end"  # cannot occur in a term: see _TERM
-_ATOM_REGEX = {_GAP: r"\s+", _STEM: r"\w*", _END: r"(?!\w)"}
-# After the same letters, try longer terms first: more letters, then the next word of a
-# phrase, then a stem's ending, then the end of a word.
-_ATOM_ORDER = {_GAP: 1, _STEM: 2, _END: 3}
-_Trie = dict[str | None, Any]
-
-
-def _atoms(term: str) -> list[str]:
-    """A term as letters and markers: "tax re*" -> t a x GAP r e STEM."""
-    atoms: list[str] = []
-    for index, word in enumerate(term.split(" ")):
-        if index:
-            atoms.append(_GAP)
-        atoms.extend(word.removesuffix("*"))
-        if word.endswith("*"):
-            atoms.append(_STEM)
-    if not term.endswith("*"):
-        atoms.append(_END)
-    return atoms
-
-
-def _trie_regex(node: _Trie) -> str:
-    keys = sorted(
-        (key for key in node if key is not None), key=lambda k: (_ATOM_ORDER.get(k, 0), k)
-    )
-    branches = [
-        (_ATOM_REGEX[key] if key in _ATOM_REGEX else re.escape(key)) + _trie_regex(node[key])
-        for key in keys
-    ]
-    if None in node:
-        branches.append(f"(?P<t{node[None]}>)")
-    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
-
-
-def compile_terms(terms: Sequence[str]) -> re.Pattern[str]:
-    """One regular expression finding every term (normalized) on word boundaries."""
-    if not terms:
-        return re.compile(r"(?!)")  # finds nothing
-    trie: _Trie = {}
-    for index, term in enumerate(terms):
-        node = trie
-        for atom in _atoms(term):
-            node = node.setdefault(atom, {})
-        node[None] = index
-    return re.compile(rf"(?<!\w)(?:{_trie_regex(trie)})")
-
-
-_WORD_START = r"(?<!\w)"  # how `compile_terms` starts a term
-
-
-def _scanning_form(terms: re.Pattern[str]) -> re.Pattern[str]:
-    r"""`compile_terms`'s expression starting with the character before a term, `\W`, instead
-    of `(?<!\w)`, for a text given with a space before it: the same matches (a match ends
-    before a non-word character or the end, and a term starts with a word character, so no
-    match starts where the one before ends), but Python's engine looks for a first
-    character from a class in C and tries the trie only there (10 % of the scan, issue 31)."""
-    pattern = terms.pattern
-    if not pattern.startswith(_WORD_START):  # the one that finds nothing
-        return terms
-    return re.compile(r"\W" + pattern.removeprefix(_WORD_START))
-
-
 @dataclass(frozen=True)
 class TopicScore:
     slug: str
@@ -208,17 +139,17 @@ class TopicRule:
     topic: Topic
     terms: tuple[str, ...]
     min_score: int = DEFAULT_MIN_SCORE
-    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _finder: TermFinder = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        pattern = compile_terms([normalize(term) for term in self.terms])
-        object.__setattr__(self, "_pattern", pattern)
+        finder = TermFinder([normalize(term) for term in self.terms])
+        object.__setattr__(self, "_finder", finder)
 
     def found(self, text: str) -> Iterator[str]:
         """The terms found in a normalized text, in order, repeated as often as found.
         Where terms overlap, the longest wins ("tax code", not "tax")."""
-        for match in self._pattern.finditer(text):
-            yield self.terms[int(match.lastgroup[1:])]  # type: ignore[index]
+        for _, _, index in self._finder.find(text):
+            yield self.terms[index]
 
     def matches(self, title: str, body: str) -> bool:
         """Whether the score of a normalized title and body reaches min_score; stops reading
@@ -251,31 +182,34 @@ class TopicRules:
         self.sections = dict(sections)  # section name as written in the file -> topic
         self._by_key = {_section_key(name): topic for name, topic in self.sections.items()}
         self.fingerprint = _fingerprint(self.rules, self.sections)
-        # Every topic's terms in one trie-shaped expression, so an item's text is read once
-        # instead of once per topic (11x less scanning; this runs for every item ingested).
-        owners: dict[str, list[tuple[int, str]]] = {}
+        # Every topic's terms in one finder, so an item's text is read once instead of once
+        # per topic (11x less scanning; this runs for every item ingested). A term of several
+        # topics is one term of the finder; `_owners[i]` is what finding term i gives each.
+        owners: dict[str, dict[int, set[str]]] = {}
         for index, rule in enumerate(self.rules):
             for term in rule.terms:
-                owners.setdefault(normalize(term), []).append((index, term))
-        self._owners = list(owners.values())
-        self._all_terms = compile_terms(list(owners))
-        self._scan = _scanning_form(self._all_terms)
+                owners.setdefault(normalize(term), {}).setdefault(index, set()).add(term)
+        self._owners = [
+            tuple((index, len(terms)) for index, terms in by_rule.items())
+            for by_rule in owners.values()
+        ]
+        self._finder = TermFinder(list(owners))
 
-    def _found(self, text: str) -> list[set[str]]:
-        """For each rule, the distinct terms of it found in a normalized text."""
-        found: list[set[str]] = [set() for _ in self.rules]
-        for match in self._scan.finditer(f" {text}"):
-            for index, term in self._owners[int(match.lastgroup[1:])]:  # type: ignore[index]
-                found[index].add(term)
-        return found
+    def _counts(self, text: str) -> list[int]:
+        """For each rule, how many distinct terms of it are found in a normalized text."""
+        counts = [0] * len(self.rules)
+        for term in {index for _, _, index in self._finder.find(text)}:
+            for rule, terms in self._owners[term]:
+                counts[rule] += terms
+        return counts
 
     def classify(self, title: str, body: str) -> frozenset[str]:
         """Slugs of the subject topics of an item."""
-        in_title, in_body = self._found(normalize(title)), self._found(normalize(body))
+        in_title, in_body = self._counts(normalize(title)), self._counts(normalize(body))
         return frozenset(
             rule.topic.slug
             for rule, title_terms, body_terms in zip(self.rules, in_title, in_body, strict=True)
-            if TITLE_WEIGHT * len(title_terms) + BODY_WEIGHT * len(body_terms) >= rule.min_score
+            if TITLE_WEIGHT * title_terms + BODY_WEIGHT * body_terms >= rule.min_score
         )
 
     def explain(self, title: str, body: str) -> list[TopicScore]:
