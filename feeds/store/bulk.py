@@ -10,16 +10,30 @@ stores them; only its per-row bookkeeping is skipped. PostgreSQL keeps SQLAlchem
 not, and there the round trips cost more than the bookkeeping.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+import sqlite3
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Executable,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ColumnElement
 
 Row = Mapping[str, Any]
 
@@ -48,11 +62,54 @@ def insert_rows(
     connection.exec_driver_sql(prepared.sql, list(map(prepared.values, rows)))
 
 
+def one_of(
+    connection: Connection, column: ColumnElement[Any], values: Collection[str | int]
+) -> ColumnElement[bool]:
+    """`column IN values` (strings or integers) as one bound value, however many: on SQLite
+    `IN (SELECT value FROM json_each(?))` of a JSON array, on PostgreSQL `= ANY(?)` of an
+    array. An expanding `IN (?, ?, ...)` was compiled again for each list (a new statement
+    text, so sqlite3 prepared it again too) and converted each value: 6 % of a first
+    ingest's own process (issue 31). Without json_each (SQLite before 3.38 built without
+    it), the expanding IN, under the caller's own bound of values a query."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite" and sqlite_has_json_each():
+        # A JSON string of text and integers: json_each gives them back as TEXT and INTEGER,
+        # compared as the column's own values (its affinity applies to the left side).
+        array = json.dumps(list(values), ensure_ascii=False)
+        listed = func.json_each(bindparam(None, array, type_=String)).table_valued("value")
+        return column.in_(select(listed.c.value))
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def driver_rows(connection: Connection, query: Executable) -> list[tuple[Any, ...]]:
+    """The rows of a query as the driver gives them, without SQLAlchemy's Row objects: only
+    for columns whose types convert nothing on either store (text, integers)."""
+    result = connection.execute(query)
+    try:
+        return result.cursor.fetchall()  # type: ignore[attr-defined]
+    finally:
+        result.close()
+
+
+@cache
+def sqlite_has_json_each() -> bool:
+    """Whether this process's SQLite has json_each (built in from 3.38; earlier as an
+    option), asked of SQLite itself once."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        return probe.execute("SELECT value FROM json_each('[1]')").fetchall() == [(1,)]
+    except sqlite3.OperationalError:  # no such table: json_each
+        return False
+    finally:
+        probe.close()
+
+
 def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A date or time column's processor remembering its last answers: an ingest's items
-    share few dates (a dump's items of one day are published at its midnight, and `updated`
-    is `published`), and converting one cost 10 µs (issue 31: 60,000 conversions in a
-    20,000-item ingest). Equal datetimes are the same instant, which converts the same."""
+    share few dates (a dump's items of one day are published at its midnight), and
+    converting one cost 10 µs. (`schema.UtcDateTime` remembers its own conversions.)"""
     return lru_cache(maxsize=4096)(process)
 
 

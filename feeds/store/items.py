@@ -14,11 +14,11 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from feeds.dumps.records import ItemRecord, item_uid
 from feeds.portal.enrich import FOLLOWED_KINDS
-from feeds.store.bulk import insert_rows
+from feeds.store.bulk import insert_rows, one_of
 from feeds.store.engine import StoreBase
 from feeds.store.models import IngestCounts
 from feeds.store.schema import follows, item_topics, items
@@ -113,7 +113,8 @@ def _ingest_batch(
         items.c.origins,
     )
     keys = [r.key for r in chunk]
-    existing = {row.key: row for row in connection.execute(query.where(items.c.key.in_(keys)))}
+    found = connection.execute(query.where(one_of(connection, items.c.key, keys)))
+    existing = {row.key: row for row in found}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for record in chunk:
@@ -138,7 +139,8 @@ def _ingest_batch(
     if updates:
         connection.execute(update(items).where(items.c.id == bindparam("row_id")), updates)
     changed = [*inserts, *updates]
-    counts.touched.topics |= write_topics(connection, changed, topics_of)
+    none_above = _last_with_topics(connection) if inserts else None
+    counts.touched.topics |= write_topics(connection, changed, topics_of, none_above=none_above)
     index_rows(connection, inserts, terms_of, new=True)
     index_rows(connection, updates, terms_of)
     counts.touched.agencies |= {row["agency"] for row in changed if row["agency"]}
@@ -153,7 +155,9 @@ def _insert_items(connection: Connection, inserts: list[dict[str, Any]], now: da
     insert_rows(connection, items, inserts)
     keys = [v["key"] for v in inserts]
     ids = dict(
-        connection.execute(select(items.c.key, items.c.id).where(items.c.key.in_(keys))).all()
+        connection.execute(
+            select(items.c.key, items.c.id).where(one_of(connection, items.c.key, keys))
+        ).all()
     )
     for values in inserts:
         values["row_id"] = ids[values["key"]]
@@ -166,17 +170,34 @@ def _insert_items(connection: Connection, inserts: list[dict[str, Any]], now: da
         insert_rows(connection, follows, due)
 
 
+def _last_with_topics(connection: Connection) -> int:
+    """The highest item id with topic rows (0: none), one step down an index."""
+    return connection.scalar(select(func.max(item_topics.c.item_id))) or 0
+
+
 def write_topics(
-    connection: Connection, rows: list[dict[str, Any]], topics_of: TopicsOf
+    connection: Connection,
+    rows: list[dict[str, Any]],
+    topics_of: TopicsOf,
+    *,
+    none_above: int | None = None,
 ) -> set[str]:
     """Replace the topic rows of these items by what `topics_of` says now; the topics
-    they had or have."""
+    they had or have. `none_above`: no item with a higher id has topic rows (read just
+    before), so for those (the items an ingest just inserted) nothing is read or deleted:
+    there is nothing to compare with. Ids only grow, but SQLite can give a new item the id
+    of one removed by hand, whose rows (foreign keys are not enforced there) lie at or
+    below the highest: those items take the path of every other."""
     if not rows:
         return set()
     ids = [row["row_id"] for row in rows]
-    old = select(item_topics.c.topic).where(item_topics.c.item_id.in_(ids)).distinct()
-    touched = set(connection.scalars(old))
-    connection.execute(delete(item_topics).where(item_topics.c.item_id.in_(ids)))
+    if none_above is not None:
+        ids = [row_id for row_id in ids if row_id <= none_above]
+    touched: set[str] = set()
+    if ids:
+        stored = one_of(connection, item_topics.c.item_id, ids)
+        touched = set(connection.scalars(select(item_topics.c.topic).where(stored).distinct()))
+        connection.execute(delete(item_topics).where(stored))
     topic_rows = [
         {
             "topic": topic,

@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from feeds.store.bulk import one_of
 from feeds.store.schema import follows, items
 from feeds.text.sanitize import html_to_text
 from feeds.text.search_terms import FIELD_GAP, document_tokens, positions
@@ -114,7 +115,7 @@ def index_rows(
     followed: dict[int, Any] = {}
     if not new:
         query = select(follows.c.item_id, follows.c.title, follows.c.body_html).where(
-            follows.c.item_id.in_(ids), follows.c.content_hash.is_not(None)
+            one_of(connection, follows.c.item_id, ids), follows.c.content_hash.is_not(None)
         )
         followed = {row[0]: row[1:] for row in connection.execute(query)}
     terms = [

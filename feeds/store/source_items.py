@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, func, select
 
 from feeds.dumps.records import ItemRecord
-from feeds.store.bulk import insert_rows
+from feeds.store.bulk import driver_rows, insert_rows, one_of
 from feeds.store.engine import StoreBase
 from feeds.store.items import BATCH, TopicsOf, _ingest_batch, _note_sections, sections_only
 from feeds.store.models import IngestCounts
@@ -35,8 +35,9 @@ from feeds.text.links import LANGUAGE_ORDER
 from feeds.text.search_terms import release_terms
 
 
-@dataclass(frozen=True, slots=True)
-class KnownSegment:
+# Named tuples, not dataclasses: one of each is made a segment (a grown dump's ingest makes a
+# KnownSegment for every segment it holds), and a tuple is made in a third of the time.
+class KnownSegment(NamedTuple):
     """A fingerprint an earlier ingest of the source saw, and what it gave; its item (if
     any) is stored as these bytes give it."""
 
@@ -44,8 +45,9 @@ class KnownSegment:
     problems: tuple[tuple[int, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SeenSegment:
+class SeenSegment(NamedTuple):
+    """A segment this ingest wrote (or that holds no item), to remember."""
+
     fingerprint: str
     key: str | None
     problems: tuple[tuple[int, str], ...]
@@ -80,9 +82,11 @@ class SourceIngest:
         ).where(source_items.c.source == self.source)
         found: dict[str, KnownSegment] = {}
         for start in range(0, len(fingerprints), BATCH):
-            chunk = list(fingerprints[start : start + BATCH])
-            rows = self.connection.execute(query.where(source_items.c.fingerprint.in_(chunk)))
-            for fingerprint, key, problems in rows.all():
+            chunk = fingerprints[start : start + BATCH]
+            listed = one_of(self.connection, source_items.c.fingerprint, chunk)
+            # The driver's own rows: these text columns convert nothing, and SQLAlchemy's
+            # rows cost a tenth of a grown dump's re-read (issue 31: 0.77 -> 0.70 s of CPU).
+            for fingerprint, key, problems in driver_rows(self.connection, query.where(listed)):
                 found[fingerprint] = KnownSegment(key, _problems_of(problems))
         return found
 
@@ -107,7 +111,7 @@ class SourceIngest:
                 self.terms_of,
                 self.origin,
             )
-            keys = source_items.c.key.in_([record.key for record in chunk])
+            keys = one_of(connection, source_items.c.key, [record.key for record in chunk])
             connection.execute(delete(source_items).where(keys))
 
     def remember(self, seen: Sequence[SeenSegment]) -> None:
@@ -136,7 +140,7 @@ class SourceIngest:
         stale = [fingerprint for fingerprint in kept_prints if not seen(fingerprint)]
         for start in range(0, len(stale), BATCH):
             chunk = stale[start : start + BATCH]
-            gone = source_items.c.fingerprint.in_(chunk)
+            gone = one_of(self.connection, source_items.c.fingerprint, chunk)
             self.connection.execute(delete(source_items).where(where, gone))
         return len(stale)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from feeds.store.bulk import one_of
 from feeds.store.engine import StoreBase
 from feeds.store.models import Touched
 from feeds.store.schema import item_topics, items
@@ -35,7 +36,7 @@ def choose_for_new(
     for start in range(0, len(releases), _BATCH):
         chunk = releases[start : start + _BATCH]
         query = select(*_VERSION_COLUMNS)
-        stored += connection.execute(query.where(items.c.release.in_(chunk)))
+        stored += connection.execute(query.where(one_of(connection, items.c.release, chunk)))
     pairs = [*((r.release, r.lang) for r in stored), *((r["release"], r["lang"]) for r in new_rows)]
     best = _best_versions(pairs, preference)
     for row in new_rows:
@@ -70,7 +71,7 @@ def _flip(connection: Connection, rows: list[Any]) -> Touched:
     topics: set[str] = set()
     for start in range(0, len(ids), _BATCH):
         query = select(item_topics.c.topic).where(
-            item_topics.c.item_id.in_(ids[start : start + _BATCH])
+            one_of(connection, item_topics.c.item_id, ids[start : start + _BATCH])
         )
         topics |= set(connection.scalars(query.distinct()))
     return Touched({row.agency for row in rows if row.agency}, topics)

@@ -1,6 +1,7 @@
 """`store.bulk.insert_rows` (issue 18: the ingest's inserts skip SQLAlchemy's per-row work on
 SQLite) stores rows exactly as SQLAlchemy's own insert stores them, skips taken keys when
-asked, and refuses rows that leave a Python-side default unfilled."""
+asked, and refuses rows that leave a Python-side default unfilled; `one_of` (issue 31) finds
+the values of any list, through json_each on SQLite and without it."""
 
 import sqlite3
 from datetime import UTC, datetime
@@ -12,8 +13,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from feeds.dumps.itemparse import parse_bytes
-from feeds.store import Store
-from feeds.store.bulk import insert_rows
+from feeds.store import Store, bulk
+from feeds.store.bulk import insert_rows, one_of, sqlite_has_json_each
 from feeds.store.schema import follows, item_topics, items, source_items
 from tests.conftest import SAMPLE_DUMPS
 
@@ -117,5 +118,75 @@ def test_rows_without_a_column_that_has_a_python_default_are_refused(tmp_path: P
             store.engine.begin() as connection,
         ):
             insert_rows(connection, items, [row])
+    finally:
+        store.close()
+
+
+# -- one_of: IN a list, as one bound value ---------------------------------------------------
+
+# Texts that JSON and SQL quote differently, and other scripts' letters.
+ODD_KEYS = ["it's", 'a "quoted" one', "back\\slash", "Қазақстан ★", "new\nline", ""]
+
+
+def one_of_rows(store: Store, count: int) -> tuple[list[str], list[int]]:
+    """(the fingerprints found, the item ids found) of `count` fingerprints and ids asked
+    for, among them the stored ones (`ODD_KEYS` and two integers)."""
+    segments = [
+        {"source": "s", "fingerprint": key, "key": None, "problems": ""} for key in ODD_KEYS
+    ]
+    asked = [f"{i:032x}" for i in range(count)] + ODD_KEYS
+    topics = [
+        {"topic": "t", "item_id": i, "sort_key": 0, "lang": "en", "shown": True} for i in (3, 7)
+    ]
+    with store.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # its foreign keys are enforced
+            connection.exec_driver_sql("ALTER TABLE item_topics DROP CONSTRAINT IF EXISTS "
+                                       "item_topics_item_id_fkey")  # fmt: skip
+        insert_rows(connection, source_items, segments)
+        insert_rows(connection, item_topics, topics)
+        found = connection.scalars(
+            select(source_items.c.fingerprint).where(
+                one_of(connection, source_items.c.fingerprint, asked)
+            )
+        )
+        ids = connection.scalars(
+            select(item_topics.c.item_id).where(
+                one_of(connection, item_topics.c.item_id, range(-count, count))
+            )
+        )
+        return sorted(found), sorted(ids)
+
+
+def test_one_of_finds_the_values_of_a_huge_list_on_both_stores(store: Store) -> None:
+    # 100,000 values: past SQLite's bound parameters (32,766) and PostgreSQL's (65,535).
+    assert one_of_rows(store, 100_000) == (sorted(ODD_KEYS), [3, 7])
+
+
+def test_one_of_is_one_bound_value_whatever_the_list(store: Store) -> None:
+    with store.engine.connect() as connection:
+        for values in ([], ["a"], [f"{i}" for i in range(5000)]):
+            query = select(items.c.id).where(one_of(connection, items.c.key, values))
+            compiled = query.compile(connection)
+            assert len(compiled.params) == 1
+            assert ("json_each" in compiled.string) == (connection.dialect.name == "sqlite")
+            assert connection.execute(query).all() == []
+
+
+def test_sqlite_has_json_each_from_3_38() -> None:
+    if sqlite3.sqlite_version_info >= (3, 38):
+        assert sqlite_has_json_each()
+
+
+def test_without_json_each_one_of_is_an_expanding_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "sqlite_has_json_each", lambda: False)
+    store = Store(f"sqlite:///{tmp_path / 'feeds.sqlite3'}")
+    try:
+        with store.engine.connect() as connection:
+            query = select(items.c.id).where(one_of(connection, items.c.key, ["a", "b"]))
+            assert "json_each" not in query.compile(connection).string
+        # The callers' batches (500 values) stay under SQLite's bound parameters.
+        assert one_of_rows(store, 490) == (sorted(ODD_KEYS), [3, 7])
     finally:
         store.close()

@@ -4,17 +4,21 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, column, create_engine, inspect, table
+import pytest
+from sqlalchemy import Connection, column, create_engine, inspect, select, table
 
+import feeds.store.items as store_items
 from feeds.dumps.records import ItemRecord, atom_id, item_uid
 from feeds.dumps.sources import Source
 from feeds.ingest import Ingester, parse_bytes
 from feeds.settings import Settings
 from feeds.store import Store
+from feeds.store.schema import item_topics, items
 from tests.conftest import SAMPLE_DUMPS
 
 NOW = datetime(2026, 1, 11, 8, 0, tzinfo=UTC)
@@ -342,3 +346,67 @@ def test_a_store_opened_while_another_process_holds_its_write_lock_waits_for_it(
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
         assert connection.exec_driver_sql("SELECT count(*) FROM waiting").scalar() == 1
     store.close()
+
+
+def topic_rows(store: Store) -> list[tuple[Any, ...]]:
+    with store.engine.connect() as connection:
+        query = select(item_topics).order_by(item_topics.c.item_id, item_topics.c.topic)
+        return [tuple(row) for row in connection.execute(query)]
+
+
+def keyed_topic_rows(store: Store) -> list[tuple[Any, ...]]:
+    """Topic rows with their item's key for its id (ids are not reused on PostgreSQL)."""
+    keys = {row["id"]: row["key"] for row in store.item_rows()}
+    return sorted((keys[row[1]], row[0], *row[2:]) for row in topic_rows(store))
+
+
+def by_words(title: str, body: str, sections: list[str]) -> frozenset[str]:
+    """Topics from the text and sections, so that an edited item's topics change."""
+    words = {word.lower().strip(".,") for word in title.split()[:2]}
+    return frozenset({*filter(None, sections), *(f"w-{w}" for w in words if w.isalpha())})
+
+
+def test_new_items_get_the_topics_the_old_lookup_gave_them(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 31: the topic rows of items just inserted are neither read nor deleted. A store
+    where every item took the lookup holds the same rows and reports the same topics."""
+    found: dict[str, tuple[list[Any], list[Any]]] = {}
+    for way in ("skipped", "looked up"):
+        if way == "looked up":  # as if every id had topic rows: the path of before
+            monkeypatch.setattr(store_items, "_last_with_topics", lambda _: 2**62)
+        store = Store(database_url)
+        try:
+            counts = []
+            for path in SAMPLE_DUMPS:
+                records = parse_bytes(path.read_bytes(), path.name).records
+                edited = [replace(records[0], title="Edited " + records[0].title), *records[1:]]
+                for batch, now in ((records, NOW), (edited, NOW + timedelta(hours=1))):
+                    done = store.ingest(path.name, batch, now, topics_of=by_words)
+                    counts.append((done.new, done.updated, sorted(done.touched.topics)))
+            found[way] = (counts, keyed_topic_rows(store))
+            with store.engine.begin() as connection:
+                for name in ("item_topics", "follows", "search_index", "items", "source_items"):
+                    connection.exec_driver_sql(f"DELETE FROM {name}")
+        finally:
+            store.close()
+    assert found["skipped"] == found["looked up"]
+    assert len(found["skipped"][1]) > 37
+
+
+def test_a_new_item_on_the_id_of_one_removed_by_hand_gets_only_its_own_topics(
+    store: Store,
+) -> None:
+    """SQLite gives the next item the id of the last one removed, and, enforcing no foreign
+    keys, leaves the removed one's topic rows: the new item's are still its own alone."""
+    path = SAMPLE_DUMPS[0]
+    records = parse_bytes(path.read_bytes(), path.name).records
+    store.ingest("first", records[:5], NOW, topics_of=lambda *_: frozenset({"old", "older"}))
+    with store.engine.begin() as connection:
+        last = max(connection.scalars(select(items.c.id)))
+        for name, column in (("follows", "item_id"), ("items", "id")):
+            connection.exec_driver_sql(f"DELETE FROM {name} WHERE {column} = {last}")
+    store.ingest("second", records[5:6], NOW, topics_of=lambda *_: frozenset({"new"}))
+    with store.engine.connect() as connection:
+        (new_id,) = connection.scalars(select(items.c.id).where(items.c.key == records[5].key))
+    assert [row[0] for row in topic_rows(store) if row[1] == new_id] == ["new"]
