@@ -25,9 +25,12 @@ _SPACES = re.compile(r"[^\S\n]+")
 _CYR_TO_LAT = dict(zip("АВЕКМНОРСТХаеорсухіјѕ", "ABEKMHOPCTXaeopcyxijs", strict=True))
 _LAT_TO_CYR = {lat: cyr for cyr, lat in _CYR_TO_LAT.items() if cyr not in "іјѕ"}
 # Only words holding both scripts go through the (slow, Python) repair: a word start that
-# is followed, within the word, by a Latin letter and by a Cyrillic one.
+# is followed, within the word, by a Latin letter and by a Cyrillic one. A text is repaired
+# only where the two scripts touch: a Latin letter right after or before a Cyrillic one,
+# found from the Latin letters (few in a Cyrillic text) rather than from every letter of
+# either script (37 -> 24 µs for a Russian release).
 _SCRIPTS_TOUCH = re.compile(
-    "[A-Za-z\u00c0-\u024f][\u0400-\u052f]|[\u0400-\u052f][A-Za-z\u00c0-\u024f]"
+    "[A-Za-z\u00c0-\u024f](?:(?<=[\u0400-\u052f][A-Za-z\u00c0-\u024f])|(?=[\u0400-\u052f]))"
 )
 _CYRILLIC = re.compile("[\u0400-\u052f]")
 _MIXED_WORD = re.compile(r"\b(?=\w*[A-Za-z\u00c0-\u024f])(?=\w*[\u0400-\u052f])\w+")

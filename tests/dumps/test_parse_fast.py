@@ -1,15 +1,26 @@
 """The parse's faster code (issue 31) against compact copies of the code before it (c52c569),
 on generated hostile text: the same cleaned lines and counts of removed characters, the same
-look-alike repairs and the same languages, so the same records, hashes and entry ids."""
+look-alike repairs, languages and gov.kz links, so the same records, hashes and entry ids."""
 
 import re
 import sys
+from urllib.parse import parse_qs
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.dumps.dumpparse import _cleaned, clean_line
 from feeds.text.language import _KAZAKH, _KAZAKH_SHARE, detect_language
+from feeds.text.links import (
+    _ENTITY_PATH,
+    DEFAULT_LANG,
+    GOVKZ_HOSTS,
+    LANGUAGES,
+    MAX_KIND,
+    GovkzLink,
+    parse_govkz_link,
+    split_url,
+)
 from feeds.text.textclean import (
     _MIXED_WORD,
     _REMOVED,
@@ -41,8 +52,13 @@ def old_clean_line(raw: str) -> tuple[str, int]:
     return collapse_spaces(text), removed
 
 
+_OLD_SCRIPTS_TOUCH = re.compile(
+    "[A-Za-z\u00c0-\u024f][\u0400-\u052f]|[\u0400-\u052f][A-Za-z\u00c0-\u024f]"
+)
+
+
 def old_fix_lookalikes(text: str) -> str:
-    if not re.search("[\u0400-\u052f]", text) or not _SCRIPTS_TOUCH.search(text):
+    if not re.search("[\u0400-\u052f]", text) or not _OLD_SCRIPTS_TOUCH.search(text):
         return text
     return _MIXED_WORD.sub(_fix_word, text)
 
@@ -74,6 +90,8 @@ def test_lines_cleaned_as_before(raw: str) -> None:
 @given(TEXTS)
 def test_lookalikes_fixed_as_before(text: str) -> None:
     assert has_cyrillic(text) == bool(re.search("[\u0400-\u052f]", text))
+    touch = _SCRIPTS_TOUCH.search(text) is not None
+    assert touch == (_OLD_SCRIPTS_TOUCH.search(text) is not None)
     assert fix_lookalikes(text) == old_fix_lookalikes(text)
 
 
@@ -84,3 +102,49 @@ def test_lookalikes_fixed_as_before(text: str) -> None:
 )
 def test_language_detected_as_before(text: str) -> None:
     assert detect_language(text) == old_detect_language(text)
+
+
+def old_parse_govkz_link(url: str) -> GovkzLink | None:
+    parts = split_url(url)
+    if parts is None or (parts.hostname or "").lower() not in GOVKZ_HOSTS or parts.username:
+        return None
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(
+        parts.scheme.lower()
+    ):
+        return None
+    match = _ENTITY_PATH.match(parts.path)
+    if not match or len(match["kind"].strip("/")) > MAX_KIND:
+        return None
+    lang = parse_qs(parts.query).get("lang", [DEFAULT_LANG])[0].lower()
+    return GovkzLink(
+        url=url,
+        agency=match["agency"].lower(),
+        kind=match["kind"].strip("/").lower(),
+        id=match["id"],
+        lang=lang if lang in LANGUAGES else DEFAULT_LANG,
+    )
+
+
+URL_PIECES = st.sampled_from(
+    [
+        "https://", "http://", "HTTPS://", "https:/", "www.gov.kz", "gov.kz", "WWW.GOV.KZ",
+        "www.gov.kz.evil", "user@", ":443", ":80", ":8080", ":x", "[", "/memleket/entities/",
+        "/memleket/", "entities/", "mfa", "MFA", "mfa-washington", "_x", "-", "press/news/",
+        "press/", "news/", "documents/", "details/", "1", "1143907", "0" * 33, "x" * 70,
+        "/", "//", "?lang=", "?lang=en", "?lang=RU", "?lang=kk", "?lang=de", "&lang=ru",
+        "?x=1", "#frag", "%20", " ", "\t", "\n", "\x00", "é", "ж", ";", ".", "?",
+    ]
+)  # fmt: skip
+LINKS = st.lists(URL_PIECES, max_size=14).map("".join) | st.builds(
+    "https://www.gov.kz/memleket/entities/{}/{}details/{}{}".format,
+    st.sampled_from(["mfa", "MFA", "a" * 128, "a" * 129, "-x", "x_y", "ж"]),
+    st.sampled_from(["press/news/", "", "press//", "a/" * 40, "Press/Article/"]),
+    st.sampled_from(["1", "12345678901234567890123456789012", "1" * 33, "x", ""]),
+    st.sampled_from(["", "/", "?lang=en", "?lang=ru", "?lang=kk", "?lang=EN", "?lang=", "#x"]),
+)
+
+
+@settings(max_examples=4000, deadline=None)
+@given(LINKS)
+def test_govkz_links_read_as_before(url: str) -> None:
+    assert parse_govkz_link(url) == old_parse_govkz_link(url)
