@@ -35,6 +35,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement
 
+from feeds.store.schema import remembering
+
 Row = Mapping[str, Any]
 
 
@@ -106,13 +108,6 @@ def sqlite_has_json_each() -> bool:
         probe.close()
 
 
-def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A date or time column's processor remembering its last answers: an ingest's items
-    share few dates (a dump's items of one day are published at its midnight), and
-    converting one cost 10 µs. (`schema.UtcDateTime` remembers its own conversions.)"""
-    return lru_cache(maxsize=4096)(process)
-
-
 @lru_cache(maxsize=64)
 def _prepare(table: Table, names: tuple[str, ...], or_ignore: bool, dialect: Dialect) -> _Prepared:
     # Python-side defaults are SQLAlchemy's to fill: the rows must carry those columns.
@@ -132,7 +127,9 @@ def _prepare(table: Table, names: tuple[str, ...], or_ignore: bool, dialect: Dia
     for name, type_ in zip(order, types, strict=True):
         process = type_.bind_processor(dialect)
         dated = table.c[name].type.python_type in (datetime, date)
-        processors.append(_memo(process) if process and dated else process)
+        # A date column's conversions remembered, as `UtcDateTime` remembers its own: an
+        # ingest's items share few dates, and converting one cost 10 µs.
+        processors.append(remembering(process) if dated else process)
     convert = [(index, process) for index, process in enumerate(processors) if process]
     get = itemgetter(*order)
     one = len(order) == 1

@@ -52,16 +52,17 @@ class UtcDateTime(TypeDecorator[datetime]):
     # converts to the same naive UTC; a naive one is never equal to an aware one, and its
     # ValueError is not remembered. Datetimes and strings are immutable: sharing is safe.
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        return _remembering(super().bind_processor(dialect))
+        return remembering(super().bind_processor(dialect))
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
-        return _remembering(super().result_processor(dialect, coltype))
+        return remembering(super().result_processor(dialect, coltype))
 
 
 MEMO_SIZE = 4096  # values remembered per conversion (per type and dialect): about 1 MB
 
 
-def _remembering(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+def remembering(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """A column type's processor remembering its last MEMO_SIZE answers (None: none)."""
     return None if process is None else lru_cache(maxsize=MEMO_SIZE)(process)
 
 
