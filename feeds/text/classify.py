@@ -25,7 +25,8 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -139,11 +140,12 @@ class TopicRule:
     topic: Topic
     terms: tuple[str, ...]
     min_score: int = DEFAULT_MIN_SCORE
-    _finder: TermFinder = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        finder = TermFinder([normalize(term) for term in self.terms])
-        object.__setattr__(self, "_finder", finder)
+    @cached_property
+    def _finder(self) -> TermFinder:
+        # Built when a rule is scored alone (`explain`), not with the rules: an ingest
+        # classifies through TopicRules' one finder, and each parsing worker loads the rules.
+        return TermFinder([normalize(term) for term in self.terms])
 
     def found(self, text: str) -> Iterator[str]:
         """The terms found in a normalized text, in order, repeated as often as found.
