@@ -6,7 +6,6 @@ it has not seen before, and takes the others' results from the store. The parser
 its property tests run through `parse_bytes`, so they hold for both.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from feeds.dumps.decoding import decode_dump
@@ -14,9 +13,6 @@ from feeds.dumps.dumpparse import parse_lines
 from feeds.dumps.dumpsplit import UTF8_ERRORS, Segment, lines_of, segments
 from feeds.dumps.records import ItemRecord, to_record
 from feeds.errors import Problem
-from feeds.text.search_terms import release_terms
-
-Classify = Callable[[str, str], frozenset[str]]  # (title, body) -> subject topic slugs
 
 
 # No slots: a frozen dataclass with slots pickles through `dataclasses.fields` per object,
@@ -50,17 +46,10 @@ def parse_head(segment: Segment, source: str) -> tuple[str | None, list[Problem]
 
 
 def parse_item(
-    segment: Segment,
-    source: str,
-    section: str | None,
-    after_section: bool,
-    classify: Classify | None = None,
-    *,
-    with_terms: bool = False,
+    segment: Segment, source: str, section: str | None, after_section: bool
 ) -> ParsedItem:
-    """One item segment alone, as the whole dump's parse reads it; classified by `classify`
-    and with its search terms (`with_terms`) when asked: the ingest's parsing processes do
-    all the work on an item's text that does not need the store."""
+    """One item segment alone, as the whole dump's parse reads it (`parsepool.parse_items`
+    adds its subject topics and search terms)."""
     result = parse_lines(
         segment.lines(),
         source,
@@ -73,9 +62,7 @@ def parse_item(
     assert len(result.items) <= 1, f"{source}: line {segment.line}: segment of several items"
     record = to_record(result.items[0]) if result.items else None
     problems = tuple((p.line - segment.line, p.message) for p in result.problems)  # type: ignore[operator]
-    subjects = classify(record.title, record.body) if classify and record else None
-    terms = release_terms(record.title, record.body, record.lang) if with_terms and record else None
-    return ParsedItem(segment.line, record, problems, subjects, terms)
+    return ParsedItem(segment.line, record, problems)
 
 
 @dataclass

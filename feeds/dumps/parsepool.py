@@ -19,6 +19,7 @@ from feeds.dumps.itemparse import ParsedItem, parse_item
 from feeds.dumps.records import ItemRecord
 from feeds.lifeline import die_with_parent
 from feeds.text.classify import TopicRules, load_topics
+from feeds.text.search_terms import release_terms
 
 # (segment, whether a section line came before it)
 Task = tuple[Segment, bool]
@@ -34,13 +35,29 @@ _rules: TopicRules | None = None  # each worker's own, read once by `_start`
 
 
 def parse_items(
-    tasks: list[Task], source: str, section: str | None, rules: TopicRules | None
+    tasks: list[Task],
+    source: str,
+    section: str | None,
+    rules: TopicRules | None,
+    *,
+    with_terms: bool = True,
 ) -> list[ParsedItem]:
-    """Parse item segments, in order; given the rules, with their topics and search terms."""
-    classify = rules.classify if rules else None
+    """Parse item segments, in order; given the rules, with their subject topics and (unless
+    not `with_terms`) their search terms.
+
+    Each of the three passes goes over the whole batch before the next starts, instead of
+    each item going through all three: the same work costs a fifth less CPU so (issue 31:
+    194 against 244 µs an item on the bench's dump, one process; the parser's patterns, the
+    topics' automaton and the stems stay in the processor's caches through their pass)."""
+    parsed = [parse_item(segment, source, section, after) for segment, after in tasks]
+    if rules is None:
+        return parsed
+    records = [item.record for item in parsed]
+    subjects = [rules.classify(r.title, r.body) if r else None for r in records]
+    terms = [release_terms(r.title, r.body, r.lang) if r and with_terms else None for r in records]
     return [
-        parse_item(segment, source, section, after, classify, with_terms=rules is not None)
-        for segment, after in tasks
+        ParsedItem(item.line, item.record, item.problems, item_subjects, item_terms)
+        for item, item_subjects, item_terms in zip(parsed, subjects, terms, strict=True)
     ]
 
 

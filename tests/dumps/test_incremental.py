@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import feeds.dumps.itemparse
+import feeds.dumps.parsepool
 import feeds.ingest
 from feeds.dumps.dumpwrite import DumpItem, write_dump
 from feeds.dumps.parsepool import ParsePool
@@ -245,7 +245,7 @@ def test_the_parsing_processes_make_the_search_terms(
 
     # Both places the ingest's process could make them (the spawned workers import their own).
     monkeypatch.setattr(feeds.ingest, "release_terms", refused)
-    monkeypatch.setattr(feeds.dumps.itemparse, "release_terms", refused)
+    monkeypatch.setattr(feeds.dumps.parsepool, "release_terms", refused)
     store = Store(settings.database_url)
     try:
         # A broken pool would parse here, and fail the ingest with the refusal.
