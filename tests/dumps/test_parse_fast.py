@@ -1,7 +1,10 @@
 """The parse's faster code (issue 31) against compact copies of the code before it (c52c569),
 on generated hostile text: the same cleaned lines and counts of removed characters, the same
-look-alike repairs, languages and gov.kz links, so the same records, hashes and entry ids."""
+look-alike repairs, languages and gov.kz links, so the same records, hashes and entry ids;
+and the bytes the content hash hashes against json.dumps's."""
 
+import hashlib
+import json
 import re
 import sys
 from urllib.parse import parse_qs
@@ -10,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.dumps.dumpparse import _cleaned, clean_line
+from feeds.dumps.itemparse import parse_bytes
+from feeds.dumps.records import content_hash, json_bytes
 from feeds.text.language import _KAZAKH, _KAZAKH_SHARE, detect_language
 from feeds.text.links import (
     _ENTITY_PATH,
@@ -32,6 +37,7 @@ from feeds.text.textclean import (
     has_cyrillic,
     remove_unsafe_chars,
 )
+from tests.conftest import SAMPLE_DUMPS
 
 PIECES = st.sampled_from(
     [
@@ -148,3 +154,46 @@ LINKS = st.lists(URL_PIECES, max_size=14).map("".join) | st.builds(
 @given(LINKS)
 def test_govkz_links_read_as_before(url: str) -> None:
     assert parse_govkz_link(url) == old_parse_govkz_link(url)
+
+
+# Any character at all, lone surrogates too, with the ones JSON escapes often.
+JSON_TEXT = st.text(
+    st.characters(blacklist_categories=()) | st.sampled_from('"\\\n\r\t\x00\x1f\x7f’é'),
+    max_size=40,
+)
+JSON_PARTS = st.tuples(
+    JSON_TEXT,
+    JSON_TEXT,
+    st.none() | JSON_TEXT,
+    st.lists(JSON_TEXT, max_size=3).map(tuple),
+    st.dates() | st.datetimes(),
+    st.none() | st.integers() | st.booleans() | st.lists(st.none() | JSON_TEXT, max_size=2),
+)
+
+
+def old_json_bytes(parts: tuple) -> bytes:
+    """What content_hash hashed before issue 31."""
+    return json.dumps(parts, ensure_ascii=False, default=str).encode()
+
+
+@settings(max_examples=4000, deadline=None)
+@given(JSON_PARTS)
+def test_content_hashes_hash_the_same_json_as_before(parts: tuple) -> None:
+    """The hash of an item's title, body, link, sources and day is stored: the bytes hashed
+    are json.dumps's to the byte, and a text that cannot be UTF-8 fails as it did."""
+    try:
+        expected: bytes | type[Exception] = old_json_bytes(parts)
+    except UnicodeEncodeError:
+        expected = UnicodeEncodeError
+    try:
+        found: bytes | type[Exception] = json_bytes(parts)
+    except UnicodeEncodeError:
+        found = UnicodeEncodeError
+    assert found == expected
+
+
+def test_the_sample_dumps_items_keep_their_hashes() -> None:
+    for dump in SAMPLE_DUMPS:
+        for record in parse_bytes(dump.read_bytes(), dump.name).records:
+            parts = (record.title, record.body, record.link, record.other_sources, record.day)
+            assert content_hash(*parts) == hashlib.sha256(old_json_bytes(parts)).hexdigest()
