@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import feeds.dumps.itemparse as itemparse
 import feeds.dumps.parsepool as parsepool
 import feeds.store.items as store_items
 from bench.benchmarks import GZIP, Options, _fresh_db, bench_settings, make_dump
@@ -165,21 +164,21 @@ def bench_search(
 def _ingest_seconds(dump: Path, workdir: Path, indexed: bool, count: int) -> float:
     """A first ingest of the dump as `feeds ingest` runs it (two parsing processes), with
     the search index or without it: then neither the workers nor the ingest's process make
-    search terms (`itemparse.release_terms` in this process, `noterms.parse_without_terms` in
+    search terms (`parsepool.release_terms` in this process, `noterms.parse_without_terms` in
     the workers) and nothing is written to the index."""
     url = _fresh_db(workdir / "search-ingest.sqlite3")
     store = Store(url)
-    real = store_items.index_rows, itemparse.release_terms, parsepool._parse_in_worker
+    real = store_items.index_rows, parsepool.release_terms, parsepool._parse_in_worker
     if not indexed:
         store_items.index_rows = lambda *_, **__: None  # type: ignore[assignment]
-        itemparse.release_terms = lambda *_: ""  # type: ignore[assignment]
+        parsepool.release_terms = lambda *_: ""  # type: ignore[assignment]
         parsepool._parse_in_worker = parse_without_terms
     try:
         start = time.perf_counter()
         (report,) = Ingester(store, bench_settings(url, dump)).run([str(dump)])
         took = time.perf_counter() - start
     finally:
-        store_items.index_rows, itemparse.release_terms, parsepool._parse_in_worker = real
+        store_items.index_rows, parsepool.release_terms, parsepool._parse_in_worker = real
         store.close()
     if report.error or report.counts.new != count:
         raise RuntimeError(f"search ingest: {report}")
