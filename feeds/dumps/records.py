@@ -74,9 +74,20 @@ def version_key(release: str, lang: str) -> str:
     return f"{release}#{lang}"
 
 
+_NAMESPACE_BYTES = _ID_NAMESPACE.bytes
+
+
 def item_uid(key: str) -> str:
-    """The permanent UUID of a version key: its Atom id and its permalink."""
-    return str(uuid.uuid5(_ID_NAMESPACE, key))
+    """The permanent UUID of a version key: its Atom id and its permalink. It is
+    `str(uuid.uuid5(_ID_NAMESPACE, key))`, made as uuid5 makes it (SHA-1 of the namespace and
+    the key, its version and variant bits set) without a UUID object, whose checks, integer
+    and formatting were two thirds of its cost (5 µs an item ingested, and one per entry of
+    every feed rendered)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + key.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the variant of RFC 4122
+    hexed = digest.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
 
 
 def atom_id(key: str) -> str:

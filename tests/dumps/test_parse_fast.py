@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import sys
+import uuid
 from urllib.parse import parse_qs
 
 from hypothesis import given, settings
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from feeds.dumps.dumpparse import _cleaned, clean_line
 from feeds.dumps.itemparse import parse_bytes
-from feeds.dumps.records import content_hash, json_bytes
+from feeds.dumps.records import _ID_NAMESPACE, content_hash, item_uid, json_bytes
 from feeds.text.language import _KAZAKH, _KAZAKH_SHARE, detect_language
 from feeds.text.links import (
     _ENTITY_PATH,
@@ -197,3 +198,25 @@ def test_the_sample_dumps_items_keep_their_hashes() -> None:
         for record in parse_bytes(dump.read_bytes(), dump.name).records:
             parts = (record.title, record.body, record.link, record.other_sources, record.day)
             assert content_hash(*parts) == hashlib.sha256(old_json_bytes(parts)).hexdigest()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(JSON_TEXT)
+def test_entry_ids_are_uuid5s_as_before(key: str) -> None:
+    """An item's uid (its Atom id, its permalink) is uuid5 of its key, to the character;
+    a key that cannot be UTF-8 fails as uuid5 fails."""
+    try:
+        expected = str(uuid.uuid5(_ID_NAMESPACE, key))
+    except UnicodeEncodeError:
+        expected = "UnicodeEncodeError"
+    try:
+        found = item_uid(key)
+    except UnicodeEncodeError:
+        found = "UnicodeEncodeError"
+    assert found == expected
+
+
+def test_the_sample_dumps_items_keep_their_entry_ids() -> None:
+    for dump in SAMPLE_DUMPS:
+        for record in parse_bytes(dump.read_bytes(), dump.name).records:
+            assert item_uid(record.key) == str(uuid.uuid5(_ID_NAMESPACE, record.key))
