@@ -34,6 +34,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from feeds.errors import StoreDisconnected, StoreError, StoreUnavailable
 
 SQLITE_BUSY_SECONDS = 30  # how long a connection waits for another process's lock
+# The page size of a new store's file (SQLite's default is 4096; an existing file keeps its
+# own, the pragma is then a no-op). An item's row is about 2.3 kB (its title and body): two
+# do not fit in a 4 kB page, so a third of the items table was empty space. With 8 kB pages
+# a 20,000-item store is 131 MB instead of 143, and the first ingest's commit, which writes
+# and checkpoints all of it, takes 0.33 s instead of 0.44 (issue 31, paired runs).
+SQLITE_PAGE_BYTES = 8192
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,6 +48,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # so that every statement after it waits.
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")  # before WAL: then it is fixed
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -1,6 +1,7 @@
 """Identity and update rules of the store (SPEC section 3), on SQLite and PostgreSQL."""
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from feeds.dumps.sources import Source
 from feeds.ingest import Ingester, parse_bytes
 from feeds.settings import Settings
 from feeds.store import Store
+from feeds.store.engine import SQLITE_PAGE_BYTES
 from feeds.store.schema import item_topics, items
 from tests.conftest import SAMPLE_DUMPS
 
@@ -346,6 +348,36 @@ def test_a_store_opened_while_another_process_holds_its_write_lock_waits_for_it(
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
         assert connection.exec_driver_sql("SELECT count(*) FROM waiting").scalar() == 1
     store.close()
+
+
+def _page_size(path: Path) -> int:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_a_new_sqlite_store_has_8_kb_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """Issue 31: new stores are made with SQLITE_PAGE_BYTES pages (an item's row is about
+    2.3 kB); a store made before, with SQLite's 4 kB, is opened and written as it is."""
+    new = tmp_path / "new.sqlite3"
+    store = Store(f"sqlite:///{new}")
+    assert ingest_file(store, SAMPLE_DUMPS[0]).new == 19
+    feed = [(row.key, row.title) for row in store.feed_rows(limit=50).rows]
+    store.close()
+    assert len(feed) == 19
+    assert _page_size(new) == SQLITE_PAGE_BYTES == 8192
+    old = tmp_path / "old.sqlite3"
+    made = sqlite3.connect(old)  # as a store of an earlier release was made: 4 kB pages, WAL
+    made.execute("PRAGMA journal_mode=WAL")
+    made.execute("CREATE TABLE waiting (n INTEGER)")
+    made.close()
+    store = Store(f"sqlite:///{old}")
+    assert ingest_file(store, SAMPLE_DUMPS[0]).new == 19
+    assert [(row.key, row.title) for row in store.feed_rows(limit=50).rows] == feed
+    store.close()
+    assert _page_size(old) == 4096
 
 
 def topic_rows(store: Store) -> list[tuple[Any, ...]]:
