@@ -15,12 +15,13 @@ import pytest
 
 import feeds.dumps.parsepool
 import feeds.ingest
+from feeds.dumps.dumpsplit import Segment
 from feeds.dumps.dumpwrite import DumpItem, write_dump
 from feeds.dumps.parsepool import ParsePool
 from feeds.dumps.records import KAZAKHSTAN, day_start
 from feeds.dumps.sources import Source
 from feeds.errors import Problem
-from feeds.ingest import Ingester, parse_bytes
+from feeds.ingest import Ingester, _batches, parse_bytes
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.text.search_terms import release_terms
@@ -223,6 +224,25 @@ def test_the_parsing_pool_gives_what_the_ingest_process_gives(
         (row["id"], release_terms(row["title"], row["body"], row["lang"])) for row in rows[1]
     ]
     assert rows[1, "index"] == rows[2, "index"] == expected
+
+
+def test_batches_near_the_end_of_a_pooled_dump_are_smaller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 31: once less of a dump the pool parses is left than the batches it holds
+    ahead, the batches are of TAIL_SEGMENTS; every segment comes once, in order."""
+    for name, value in (("SEGMENTS", 5), ("TAIL_SEGMENTS", 2), ("AHEAD", 2)):
+        monkeypatch.setattr(feeds.ingest, name, value)
+    parts = [Segment(line, b"x" * 99, 1) for line in range(1, 31)]  # 100 bytes with its end
+
+    def sizes(pooled_bytes: int | None) -> list[int]:
+        batches = list(_batches(iter(parts), "Section", pooled_bytes))
+        assert [segment for batch in batches for segment, _ in batch] == parts
+        return [len(batch) for batch in batches]
+
+    # After the 4th batch, 1,000 bytes are left: less than 3 batches of 500.
+    assert sizes(3000) == [5, 5, 5, 5, 2, 2, 2, 2, 2]
+    assert sizes(None) == [5] * 6  # parsed in the ingest's own process: no need
 
 
 def search_index(store: Store) -> list[tuple[int, str]]:
