@@ -148,7 +148,8 @@ def _max_bytes(dump: Path) -> int:
 
 
 def _grown_copy(dump: Path, path: Path, new_items: int = 1) -> Path:
-    """The dump as a scraper rewrites it the next day: `new_items` new releases on top."""
+    """The dump as a scraper rewrites it the next days: `new_items` new releases on top
+    (numbered from 0: a copy with one more holds one new release beside the last copy)."""
     head, rest = dump.read_bytes().split(b"\n", 1)
     fresh = [
         DumpItem(
@@ -164,7 +165,8 @@ def _grown_copy(dump: Path, path: Path, new_items: int = 1) -> Path:
     return path
 
 
-INGEST_ROUNDS = 3  # first ingests (each into a new store), each after a run of the floor
+# First ingests (each into a new store, each after a run of the floor), and grown ones.
+INGEST_ROUNDS = 3
 
 
 def _ingest_phase(
@@ -215,15 +217,21 @@ def bench_ingest(count: int, options: Options) -> dict[str, Any]:
     store = Store(url)
     try:
         options.log(f"ingest: first took {first_s:.1f}s at best; the dump grown by one item on top")
-        _grown_copy(dump, source)
-        grown, grown_s = _ingest_phase(store, settings, source, skip_unchanged=True)
-        options.log(f"ingest: grown took {grown_s:.2f}s; re-reading it unchanged (--force)")
+        grown_runs = []
+        for day in range(1, INGEST_ROUNDS + 1):  # as the first ingest: the best of its rounds
+            _grown_copy(dump, source, new_items=day)  # one more new release each day
+            grown, took = _ingest_phase(store, settings, source, skip_unchanged=True)
+            if (grown.counts.new, grown.counts.unchanged) != (1, count + day - 1):
+                raise RuntimeError(f"grown ingest, day {day}: {grown}")
+            grown_runs.append(took)
+        grown_s = min(grown_runs)
+        options.log(f"ingest: grown took {grown_s:.2f}s at best; re-reading it unchanged (--force)")
         again, again_s = _ingest_phase(store, settings, source)
         skipped, skipped_s = _ingest_phase(store, settings, source, skip_unchanged=True)
     finally:
         store.close()
-    expected = (first.counts.new, grown.counts.new, grown.counts.unchanged, again.counts.unchanged)
-    if expected != (count, 1, count, count + 1) or not skipped.skipped:
+    expected = (first.counts.new, again.counts.unchanged)
+    if expected != (count, count + INGEST_ROUNDS) or not skipped.skipped:
         raise RuntimeError(f"unexpected ingest counts: {first}, {grown}, {again}, {skipped}")
     shutil.copyfile(dump, source)
     (workdir / f"store-{count}.done").touch()
@@ -264,6 +272,7 @@ def bench_ingest(count: int, options: Options) -> dict[str, Any]:
         "ratio_to_parse_only": _ratio(rate, parse_rate),
         "ratio_to_raw_sqlite": _ratio(rate, raw_rate),
         "grown_seconds": grown_s,
+        "grown_seconds_each_round": grown_runs,
         "grown_ratio": _ratio(grown_s, first_s),
         "reingest_seconds": again_s,
         "reingest_ratio": _ratio(again_s, first_s),

@@ -331,7 +331,8 @@ def _ingest_size_rows(ingest: dict[str, Any]) -> list[dict[str, Any]]:
             grown,
             f"{grown:.1%}",
             at_most(0.10, "{:.0%}"),
-            f"{ingest['grown_seconds']:.2f} s vs {first}",
+            f"{ingest['grown_seconds']:.2f} s vs {first}; best of the days, each one more new"
+            f" item: {', '.join(f'{s:.2f}' for s in ingest.get('grown_seconds_each_round', ()))} s",
         ),
         _row(
             "5",
