@@ -100,17 +100,21 @@ _WORDLESS_MARKS = "’‘“”„«»–—‑…№•·\xa0"
 def _normalised_words(text: str) -> list[str]:
     """`_WORD.findall(normalise(text))`. An English text whose only characters beyond ASCII
     are `_WORDLESS_MARKS` (none of them accented) is cut by a translation and a split in C,
-    without the accents' search (a fifth of the pattern's cost, and 5 µs an item less)."""
-    folded = _folded(text)
-    if not folded.isascii():
-        marked = folded
+    without the accents' search (a fifth of the pattern's cost, and 5 µs an item less).
+    The marks are made spaces before the text is folded, not after: folding commutes with
+    that (it maps characters one by one, and a mark to itself), and folding ASCII is
+    several times cheaper (a third of the English releases: 50 -> 25 µs a body, issue 31).
+    A text still beyond ASCII is folded as it is, and may be ASCII then (a ligature, the
+    Kelvin sign): the pattern finds in it what the cut would."""
+    if not text.isascii():
+        marked = text
         for mark in _WORDLESS_MARKS:
             if mark in marked:
                 marked = marked.replace(mark, " ")
         if not marked.isascii():
-            return _WORD.findall(_without_accents(folded))  # Cyrillic, or accents to remove
-        folded = marked
-    return folded.translate(_ASCII_NOT_WORD).split()
+            return _WORD.findall(_without_accents(_folded(text)))  # Cyrillic, or accents
+        text = marked
+    return _folded(text).translate(_ASCII_NOT_WORD).split()
 
 
 def words(text: str) -> list[str]:
