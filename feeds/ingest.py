@@ -284,6 +284,16 @@ class Ingester:
         size = sum(len(segment.raw) + 1 for segment, _ in tasks)  # and its last line's end
         return _Batch(tasks, prints, known, parsing, size)
 
+    @staticmethod
+    def _known_segment(run: _Dump, line: int, known: KnownSegment) -> None:
+        """A segment whose bytes an earlier ingest parsed: its problems told again, its item
+        placed, and counted as stored (most of a grown dump's segments: no object made)."""
+        for offset, message in known.problems:
+            run.problems.append(Problem(run.name, line + offset, message))
+        if known.key is not None and run.order.place(line, known.key) is not None:
+            run.found += 1
+            run.session.unchanged(1)  # its item is stored as these bytes give it
+
     def _parsed(self, run: _Dump, batch: _Batch) -> list[ParsedItem]:
         """The batch's new segments parsed; here, when the pool broke (a worker killed by
         the kernel's OOM killer, say): the ingest goes on without it."""
@@ -308,30 +318,27 @@ class Ingester:
         write: list[ItemRecord] = []
         remember: list[SeenSegment] = []
         analysed.parsed.clear()
+        run.segments += len(batch.tasks)
+        run.seen.extend(int(fp[:16], 16) for fp in batch.fingerprints)
         for (segment, _), fp in zip(batch.tasks, batch.fingerprints, strict=True):
-            run.segments += 1
-            run.seen.append(int(fp[:16], 16))
             known = batch.known.get(fp)
-            item = ParsedItem(segment.line, None, known.problems) if known else next(parsed)
+            if known:
+                self._known_segment(run, segment.line, known)
+                continue
+            item = next(parsed)
             if item.record is not None and item.record.published > run.now + FUTURE_GRACE:
                 item = _dated_when_read(item, item.record, run.now)
             run.problems.extend(item.problems_in(run.name))
-            key = known.key if known else (item.record.key if item.record else None)
-            if key is None:
-                if not known:
-                    remember.append(SeenSegment(fp, None, item.problems))
+            if item.record is None:
+                remember.append(SeenSegment(fp, None, item.problems))
                 continue
-            position = run.order.place(segment.line, key)
+            position = run.order.place(segment.line, item.record.key)
             if position is None:
                 continue  # a repeated identity: reported, and not remembered (see below)
             run.found += 1
-            if known:
-                run.session.unchanged(1)  # its item is stored as these bytes give it
-                continue
-            assert item.record is not None
             analysed.add(item)
             write.append(_placed(item.record, position))
-            remember.append(SeenSegment(fp, key, item.problems))
+            remember.append(SeenSegment(fp, item.record.key, item.problems))
         # A repeated identity is not remembered: were its first copy removed, it would be
         # the one to write, and a kept row would say it is stored already.
         run.session.write(write)
