@@ -41,6 +41,7 @@ from feeds.dumps.itemparse import (
     ParsedItem,
     parse_bytes,
     parse_head,
+    problems_at,
     sort_problems,
 )
 from feeds.dumps.parsepool import ParsePool, Parsing, Task, parse_items
@@ -281,15 +282,13 @@ class Ingester:
                 self.pool.broken = True
         if parsing is None:
             parsing = parse_items(todo, run.name, run.section, self.rules)
-        size = sum(len(segment.raw) + 1 for segment, _ in tasks)  # and its last line's end
-        return _Batch(tasks, prints, known, parsing, size)
+        return _Batch(tasks, prints, known, parsing, _batch_bytes(tasks))
 
     @staticmethod
     def _known_segment(run: _Dump, line: int, known: KnownSegment) -> None:
         """A segment whose bytes an earlier ingest parsed: its problems told again, its item
         placed, and counted as stored (most of a grown dump's segments: no object made)."""
-        for offset, message in known.problems:
-            run.problems.append(Problem(run.name, line + offset, message))
+        run.problems.extend(problems_at(run.name, line, known.problems))
         if known.key is not None and run.order.place(line, known.key) is not None:
             run.found += 1
             run.session.unchanged(1)  # its item is stored as these bytes give it
@@ -406,19 +405,24 @@ def _batches(
     idle for the last 0.35 s of a first ingest)."""
     after = section is not None
     batch: list[Task] = []
-    limit, read, batch_bytes = SEGMENTS, 0, 0
+    limit, read = SEGMENTS, 0
     for segment in parts:
         batch.append((segment, after))
         after = True
-        batch_bytes += len(segment.raw) + 1
         if len(batch) >= limit:
             yield batch
-            read += batch_bytes
-            if pooled_bytes is not None and pooled_bytes - read < (AHEAD + 1) * batch_bytes:
+            size = _batch_bytes(batch)
+            read += size
+            if pooled_bytes is not None and pooled_bytes - read < (AHEAD + 1) * size:
                 limit = min(SEGMENTS, TAIL_SEGMENTS)
-            batch, batch_bytes = [], 0
+            batch = []
     if batch:
         yield batch
+
+
+def _batch_bytes(tasks: list[Task]) -> int:
+    """The dump's bytes a batch's segments hold, each with its last line's end."""
+    return sum(len(segment.raw) + 1 for segment, _ in tasks)
 
 
 def _utf8_chunks(dump: DumpBytes) -> tuple[Iterator[bytes], list[Problem]]:

@@ -29,7 +29,12 @@ class ParsedItem:
     terms: str | None = None  # its search terms (`release_terms`), when made with it
 
     def problems_in(self, source: str) -> list[Problem]:
-        return [Problem(source, self.line + offset, message) for offset, message in self.problems]
+        return problems_at(source, self.line, self.problems)
+
+
+def problems_at(source: str, line: int, problems: tuple[tuple[int, str], ...]) -> list[Problem]:
+    """A segment's problems, kept as (line offset, message), as the source's problems."""
+    return [Problem(source, line + offset, message) for offset, message in problems]
 
 
 @dataclass

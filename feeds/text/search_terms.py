@@ -103,7 +103,7 @@ def _normalised_words(text: str) -> list[str]:
     without the accents' search (a fifth of the pattern's cost, and 5 µs an item less).
     The marks are made spaces before the text is folded, not after: folding commutes with
     that (it maps characters one by one, and a mark to itself), and folding ASCII is
-    several times cheaper (a third of the English releases: 50 -> 25 µs a body, issue 31).
+    several times cheaper (a third of the English releases: 50 -> 38 µs a body, issue 31).
     A text still beyond ASCII is folded as it is, and may be ASCII then (a ligature, the
     Kelvin sign): the pattern finds in it what the cut would."""
     if not text.isascii():
